@@ -1,0 +1,3 @@
+from reasonlab.cli.main import app
+
+app(prog_name="reasonlab")

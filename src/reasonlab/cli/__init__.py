@@ -1,0 +1,1 @@
+"""The ``reasonlab`` command line: thin Typer commands over the library."""

@@ -1,0 +1,49 @@
+"""Shared terminal output: one Rich console, progress bars, score tables, clean errors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+console = Console(stderr=True)
+stdout = Console()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(description: str, total: int):
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task, n)
+
+
+def score_table(report, title: str = "Accuracy") -> Table:
+    """Rows per family, then per equation subtype, then overall."""
+    table = Table(title=title)
+    table.add_column("group")
+    table.add_column("rows", justify="right")
+    table.add_column("correct", justify="right")
+    table.add_column("accuracy", justify="right")
+    for groups in (report.by_family, report.by_subtype):
+        for name, g in sorted(groups.items()):
+            table.add_row(name, str(g.rows), str(g.correct), f"{g.accuracy:.2%}")
+    o = report.overall
+    table.add_row("[bold]overall", f"[bold]{o.rows}", f"[bold]{o.correct}", f"[bold]{o.accuracy:.2%}")
+    return table

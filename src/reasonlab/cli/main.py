@@ -1,0 +1,20 @@
+"""Entry point: ``reasonlab --help`` lists every command."""
+
+from __future__ import annotations
+
+import typer
+
+from reasonlab.cli import puzzles as puzzle_commands
+
+app = typer.Typer(
+    name="reasonlab",
+    help="A reproducible lab for improving an open model's reasoning on the Wonderland puzzles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+puzzle_commands.register(app)
+
+
+if __name__ == "__main__":
+    app()

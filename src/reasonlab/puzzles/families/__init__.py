@@ -1,0 +1,50 @@
+"""One module per puzzle family; each exposes ``FAMILY``, an object satisfying :class:`Family`.
+
+The registry is ordered: :func:`family_of` asks each family in turn whether a prompt is its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import Any, Protocol, runtime_checkable
+
+from reasonlab.puzzles.types import Solution
+
+FAMILY_NAMES: tuple[str, ...] = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
+
+
+@runtime_checkable
+class Family(Protocol):
+    name: str
+
+    def matches(self, prompt: str) -> bool:
+        """Whether ``prompt`` belongs to this family (a cheap test on its fixed wording)."""
+
+    def parse(self, prompt: str) -> Any:
+        """The typed instance: examples and query. Raises ``ValueError`` on malformed text."""
+
+    def subtype(self, instance: Any) -> str | None:
+        """A finer class within the family (equations: numeric|symbolic × deduce|guess), else None."""
+
+    def solve(self, instance: Any) -> Solution:
+        """Infer the rule from the examples only and answer the query."""
+
+
+@cache
+def get_family(name: str) -> Family:
+    if name not in FAMILY_NAMES:
+        raise KeyError(f"unknown family {name!r}; known: {', '.join(FAMILY_NAMES)}")
+    module = importlib.import_module(f"reasonlab.puzzles.families.{name}")
+    return module.FAMILY
+
+
+def all_families() -> list[Family]:
+    return [get_family(name) for name in FAMILY_NAMES]
+
+
+def family_of(prompt: str) -> Family | None:
+    for family in all_families():
+        if family.matches(prompt):
+            return family
+    return None

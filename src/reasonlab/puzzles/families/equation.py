@@ -1,0 +1,74 @@
+"""Equations: ``AB?CD = result`` where each operator character has a secret meaning.
+
+Subtypes: *numeric* (operands are digits) or *symbolic* (digits hidden behind symbols), each either
+*deduce* (the query's operator occurs in the examples) or *guess* (it does not).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reasonlab.puzzles.types import Solution
+
+_HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
+_EXAMPLE = re.compile(r"^(\S{5}) = (.*)$", re.M)
+_QUERY = re.compile(r"Now, determine the result for: (\S{5})\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    left: str  # two characters
+    operator: str  # one character
+    right: str  # two characters
+
+    @classmethod
+    def from_text(cls, text: str) -> Equation:
+        if len(text) != 5:
+            raise ValueError(f"an equation's left side has 5 characters, not {text!r}")
+        return cls(text[:2], text[2], text[3:])
+
+    @property
+    def text(self) -> str:
+        return self.left + self.operator + self.right
+
+
+@dataclass(frozen=True, slots=True)
+class EquationInstance:
+    examples: tuple[tuple[Equation, str], ...]  # (left-hand side, result as printed)
+    query: Equation
+
+    @property
+    def numeric(self) -> bool:
+        return all((eq.left + eq.right).isdigit() for eq, _ in self.examples) and (
+            self.query.left + self.query.right
+        ).isdigit()
+
+    @property
+    def deducible(self) -> bool:
+        return any(eq.operator == self.query.operator for eq, _ in self.examples)
+
+
+class EquationFamily:
+    name = "equation"
+
+    def matches(self, prompt: str) -> bool:
+        return prompt.startswith(_HEADER)
+
+    def parse(self, prompt: str) -> EquationInstance:
+        body = prompt.split("\n", 1)[1] if "\n" in prompt else ""
+        examples = tuple((Equation.from_text(lhs), rhs) for lhs, rhs in _EXAMPLE.findall(body))
+        query = _QUERY.search(prompt)
+        if not examples or query is None:
+            raise ValueError("equation prompt without 'AB?CD = result' examples or a query line")
+        return EquationInstance(examples, Equation.from_text(query.group(1)))
+
+    def subtype(self, instance: EquationInstance) -> str:
+        kind = "numeric" if instance.numeric else "symbolic"
+        return f"{kind}-{'deduce' if instance.deducible else 'guess'}"
+
+    def solve(self, instance: EquationInstance) -> Solution:
+        return Solution.unsolved("no equation solver yet")
+
+
+FAMILY = EquationFamily()

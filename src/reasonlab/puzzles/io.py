@@ -1,0 +1,134 @@
+"""Reading competition CSVs (``id,prompt[,answer]``) with every row validated.
+
+A bad row raises :class:`PuzzleFileError` naming the file, line and id, unless the caller asks to
+collect bad rows instead (``skip_invalid``): then they come back as :class:`InvalidRow` records so that
+nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from reasonlab.puzzles.families import family_of
+from reasonlab.puzzles.types import Puzzle
+
+REQUIRED_COLUMNS = ("id", "prompt")
+
+
+class PuzzleFileError(ValueError):
+    def __init__(self, path: Path | str, line: int | None, row_id: str | None, problem: str):
+        self.path, self.line, self.row_id, self.problem = str(path), line, row_id, problem
+        where = f"{path}" + (f", line {line}" if line is not None else "")
+        who = f" (id {row_id!r})" if row_id else ""
+        super().__init__(f"{where}{who}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidRow:
+    line: int
+    id: str | None
+    problem: str
+    raw: dict[str, str | None]
+
+
+@dataclass(slots=True)
+class PuzzleFile:
+    path: Path
+    puzzles: list[Puzzle]
+    invalid: list[InvalidRow]
+    has_answers: bool
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PuzzleFileError(path, line, None, f"bytes are not valid UTF-8 ({exc.reason})") from exc
+
+
+def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise PuzzleFileError(path, 1, None, f"missing column(s) {missing}; header is {reader.fieldnames}")
+    for row in reader:
+        # reader.line_num is the line the record *ended* on; prompts span several lines.
+        yield reader.line_num, row
+
+
+def _problem(row: dict[str, str | None], seen: set[str], check_family: bool) -> str | None:
+    row_id, prompt = (row.get("id") or "").strip(), row.get("prompt")
+    if None in row:
+        return "more fields than the header has columns"
+    if not row_id:
+        return "empty id"
+    if row_id in seen:
+        return "duplicate id"
+    if prompt is None or not prompt.strip():
+        return "empty prompt"
+    if check_family and family_of(prompt) is None:
+        return "prompt matches no known puzzle family"
+    return None
+
+
+def read_puzzles(
+    path: str | Path, *, skip_invalid: bool = False, check_family: bool = True
+) -> PuzzleFile:
+    """Read and validate a competition CSV.
+
+    Raises :class:`PuzzleFileError` at the first bad row unless ``skip_invalid`` is set, in which case
+    bad rows are returned in ``PuzzleFile.invalid``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PuzzleFileError(path, None, None, "no such file")
+    text = _decode(path)
+    puzzles: list[Puzzle] = []
+    invalid: list[InvalidRow] = []
+    seen: set[str] = set()
+    has_answers = False
+    for line, row in _rows(path, text):
+        has_answers = has_answers or "answer" in row
+        problem = _problem(row, seen, check_family)
+        row_id = (row.get("id") or "").strip() or None
+        if problem is not None:
+            if not skip_invalid:
+                raise PuzzleFileError(path, line, row_id, problem)
+            invalid.append(InvalidRow(line, row_id, problem, {k: v for k, v in row.items() if k is not None}))
+            continue
+        seen.add(row_id)
+        answer = row.get("answer")
+        puzzles.append(Puzzle(row_id, row["prompt"], answer.strip() if answer is not None else None))
+    return PuzzleFile(path, puzzles, invalid, has_answers)
+
+
+SOLUTION_COLUMNS = ("id", "answer", "family", "subtype", "status", "rule", "seconds")
+
+
+def write_solutions(rows, path: str | Path) -> None:
+    """Write solver rows (``SolvedRow``) as CSV with :data:`SOLUTION_COLUMNS`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(SOLUTION_COLUMNS)
+        for row in rows:
+            s = row.solution
+            writer.writerow(
+                [row.id, s.answer or "", row.family or "", row.subtype or "", s.status.value, s.rule, f"{row.seconds:.4f}"]
+            )
+
+
+def write_invalid_rows(rows: list[InvalidRow], path: str | Path) -> None:
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["line", "id", "problem", "prompt", "answer"])
+        for r in rows:
+            writer.writerow([r.line, r.id or "", r.problem, r.raw.get("prompt") or "", r.raw.get("answer") or ""])

@@ -1,0 +1,30 @@
+"""Shared fixtures. Tests that need the competition's development data read it from
+``../shared/data/wonderland/dev.csv`` (or ``$REASONLAB_DEV_CSV``) and skip with a reason elsewhere."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def dev_csv_path() -> Path:
+    return Path(os.environ.get("REASONLAB_DEV_CSV", REPO.parent / "shared" / "data" / "wonderland" / "dev.csv"))
+
+
+@pytest.fixture(scope="session")
+def dev_csv() -> Path:
+    path = dev_csv_path()
+    if not path.is_file():
+        pytest.skip(f"development data not found at {path} (set REASONLAB_DEV_CSV to its path)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dev_puzzles(dev_csv):
+    from reasonlab.puzzles.io import read_puzzles
+
+    return read_puzzles(dev_csv).puzzles
