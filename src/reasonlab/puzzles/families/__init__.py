@@ -30,6 +30,14 @@ class Family(Protocol):
     def solve(self, instance: Any) -> Solution:
         """Infer the rule from the examples only and answer the query."""
 
+    # Synthesis (data augmentation) and traces; families add these as they gain generators:
+    #   generate(rng: random.Random, **knobs) -> Puzzle
+    #       a new puzzle in the competition's exact text, with its gold answer (id left to the caller);
+    #   trace(instance, solution) -> str | None
+    #       step-by-step derivation a model can imitate, ending in \boxed{answer}; None if not traceable;
+    #   replay(instance, trace) -> str
+    #       re-run the trace's steps mechanically and return the answer they produce (raises on a bad step).
+
 
 @cache
 def get_family(name: str) -> Family:
