@@ -28,3 +28,19 @@ def dev_puzzles(dev_csv):
     from reasonlab.puzzles.io import read_puzzles
 
     return read_puzzles(dev_csv).puzzles
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    """A tiny random-init Nemotron-H (Mamba + attention + MoE) with its local tokenizer, built once."""
+    pytest.importorskip("torch")
+    from reasonlab.models.tiny import tiny_model
+
+    return tiny_model("nemotron-h")
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
