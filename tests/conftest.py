@@ -12,7 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def dev_csv_path() -> Path:
-    return Path(os.environ.get("REASONLAB_DEV_CSV", REPO.parent / "shared" / "data" / "wonderland" / "dev.csv"))
+    return Path(
+        os.environ.get("REASONLAB_DEV_CSV", REPO.parent / "shared" / "data" / "wonderland" / "dev.csv")
+    )
 
 
 @pytest.fixture(scope="session")

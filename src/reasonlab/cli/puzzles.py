@@ -23,10 +23,16 @@ def sample_csv() -> Path:
 
 def solve(
     input_csv: Annotated[Path, typer.Argument(help="Competition CSV with id,prompt[,answer].")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write id,answer,family,subtype,status,...")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write id,answer,family,subtype,status,...")
+    ],
     workers: Annotated[int, typer.Option(help="Worker processes (default: every core).")] = 0,
-    timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up (status timeout).")] = 5.0,
-    skip_invalid: Annotated[bool, typer.Option(help="Set bad rows aside in OUT.invalid.csv instead of stopping.")] = False,
+    timeout_per_puzzle: Annotated[
+        float, typer.Option(help="Seconds before a puzzle is given up (status timeout).")
+    ] = 5.0,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Set bad rows aside in OUT.invalid.csv instead of stopping.")
+    ] = False,
 ) -> None:
     """Solve every puzzle with the deterministic rule-inferring solvers.
 
@@ -43,7 +49,9 @@ def solve(
     workers = workers or default_workers()
     start = time.perf_counter()
     with progress_bar("solving", len(data.puzzles)) as advance:
-        rows = list(solve_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, on_progress=advance))
+        rows = list(
+            solve_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, on_progress=advance)
+        )
     elapsed = time.perf_counter() - start
     write_solutions(rows, out)
     statuses: dict[str, int] = {}
@@ -55,7 +63,11 @@ def solve(
     console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     if data.has_answers:
         answers = {row.id: row.solution.answer or "" for row in rows}
-        stdout.print(score_table(score_predictions(data.puzzles, answers), title=f"Solver accuracy on {input_csv.name}"))
+        stdout.print(
+            score_table(
+                score_predictions(data.puzzles, answers), title=f"Solver accuracy on {input_csv.name}"
+            )
+        )
 
 
 def score(
@@ -63,7 +75,9 @@ def score(
     predictions: Annotated[
         Path, typer.Argument(help="CSV with id,answer, or JSONL with id and a raw model 'completion'.")
     ],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the table as JSON here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the table as JSON here.")
+    ] = None,
     legacy_extraction: Annotated[
         bool, typer.Option(help="Use the grader's pre-May-2026 extraction (up to the first '}').")
     ] = False,
@@ -80,9 +94,13 @@ def score(
     stdout.print(score_table(report, title=f"Accuracy of {predictions.name}"))
     if report.missing_ids:
         shown = ", ".join(report.missing_ids[:10]) + (" ..." if len(report.missing_ids) > 10 else "")
-        console.print(f"[yellow]{len(report.missing_ids)} gold id(s) have no prediction (counted wrong): {shown}[/]")
+        console.print(
+            f"[yellow]{len(report.missing_ids)} gold id(s) have no prediction (counted wrong): {shown}[/]"
+        )
     if report.extra_ids:
-        console.print(f"[yellow]{len(report.extra_ids)} predicted id(s) are not in the gold file (ignored)[/]")
+        console.print(
+            f"[yellow]{len(report.extra_ids)} predicted id(s) are not in the gold file (ignored)[/]"
+        )
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), indent=2))
         console.print(f"wrote {json_out}")

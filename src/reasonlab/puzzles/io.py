@@ -57,9 +57,12 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise PuzzleFileError(path, 1, None, f"missing column(s) {missing}; header is {reader.fieldnames}")
+    previous_end = 1
     for row in reader:
-        # reader.line_num is the line the record *ended* on; prompts span several lines.
-        yield reader.line_num, row
+        # Prompts span several lines; reader.line_num is where a record ends, so a record starts
+        # on the line after the previous one ended (the line a user looks for).
+        yield previous_end + 1, row
+        previous_end = reader.line_num
 
 
 def _problem(row: dict[str, str | None], seen: set[str], check_family: bool) -> str | None:
@@ -77,9 +80,7 @@ def _problem(row: dict[str, str | None], seen: set[str], check_family: bool) -> 
     return None
 
 
-def read_puzzles(
-    path: str | Path, *, skip_invalid: bool = False, check_family: bool = True
-) -> PuzzleFile:
+def read_puzzles(path: str | Path, *, skip_invalid: bool = False, check_family: bool = True) -> PuzzleFile:
     """Read and validate a competition CSV.
 
     Raises :class:`PuzzleFileError` at the first bad row unless ``skip_invalid`` is set, in which case
@@ -121,7 +122,15 @@ def write_solutions(rows, path: str | Path) -> None:
         for row in rows:
             s = row.solution
             writer.writerow(
-                [row.id, s.answer or "", row.family or "", row.subtype or "", s.status.value, s.rule, f"{row.seconds:.4f}"]
+                [
+                    row.id,
+                    s.answer or "",
+                    row.family or "",
+                    row.subtype or "",
+                    s.status.value,
+                    s.rule,
+                    f"{row.seconds:.4f}",
+                ]
             )
 
 
@@ -131,4 +140,6 @@ def write_invalid_rows(rows: list[InvalidRow], path: str | Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["line", "id", "problem", "prompt", "answer"])
         for r in rows:
-            writer.writerow([r.line, r.id or "", r.problem, r.raw.get("prompt") or "", r.raw.get("answer") or ""])
+            writer.writerow(
+                [r.line, r.id or "", r.problem, r.raw.get("prompt") or "", r.raw.get("answer") or ""]
+            )

@@ -51,10 +51,7 @@ def boxed_contents(text: str) -> list[str]:
 
 
 def _extract_boxed(text: str, legacy: bool) -> str | None:
-    if legacy:
-        found = _LEGACY_BOX.findall(text)
-    else:
-        found = boxed_contents(text)
+    found = _LEGACY_BOX.findall(text) if legacy else boxed_contents(text)
     if not found:
         return None
     non_empty = [c.strip() for c in found if c.strip()]

@@ -39,7 +39,9 @@ def read_predictions(path: str | Path, *, legacy: bool = False) -> dict[str, str
                 except json.JSONDecodeError as exc:
                     raise PredictionFileError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
                 if "id" not in record or not ({"completion", "answer"} & record.keys()):
-                    raise PredictionFileError(f"{path}, line {number}: needs 'id' and 'completion' (or 'answer')")
+                    raise PredictionFileError(
+                        f"{path}, line {number}: needs 'id' and 'completion' (or 'answer')"
+                    )
                 if "completion" in record:
                     answers[str(record["id"])] = extract(record["completion"], legacy=legacy)
                 else:
@@ -48,7 +50,9 @@ def read_predictions(path: str | Path, *, legacy: bool = False) -> dict[str, str
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if not {"id", "answer"} <= set(reader.fieldnames or []):
-            raise PredictionFileError(f"{path}, line 1: needs columns 'id' and 'answer', has {reader.fieldnames}")
+            raise PredictionFileError(
+                f"{path}, line 1: needs columns 'id' and 'answer', has {reader.fieldnames}"
+            )
         return {row["id"]: (row["answer"] or "") for row in reader}
 
 

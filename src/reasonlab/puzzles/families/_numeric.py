@@ -27,9 +27,7 @@ def decimals_of(text: str) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def fit_constant(
-    examples: Sequence[tuple[float, str]], basis: Callable[[float], float]
-) -> ConstantFit:
+def fit_constant(examples: Sequence[tuple[float, str]], basis: Callable[[float], float]) -> ConstantFit:
     """Interval of k such that round(k·basis(x)) prints as each example's output.
 
     ``examples`` pairs the input value with the output *as printed*, so that its precision is known.

@@ -19,14 +19,14 @@ _EXAMPLE = re.compile(r"^([a-z ]+) -> ([a-z ]+)$", re.M)
 _QUERY = re.compile(r"Now, decrypt the following text: ([a-z ]+?)\s*$")
 
 # Every plaintext word the generator uses (all 77 occur among the examples of the development data).
-VOCABULARY: tuple[str, ...] = (
+VOCABULARY: tuple[str, ...] = tuple(
     "above alice ancient around beyond bird book bright castle cat cave chases clever colorful creates "
     "crystal curious dark discovers door dragon draws dreams explores follows forest found garden golden "
     "hatter hidden imagines in inside island key king knight library magical map message mirror mountain "
     "mouse mysterious near ocean palace potion princess puzzle queen rabbit reads school secret sees "
     "silver story strange student studies teacher the through tower treasure turtle under valley village "
-    "watches wise wizard wonderland writes"
-).split()
+    "watches wise wizard wonderland writes".split()
+)
 
 _MAX_JOINT_ASSIGNMENTS = 10_000
 
@@ -102,7 +102,12 @@ class Cipher:
         joint = self._joint_assignments(words, per_word, mapping, used_plain)
         answers = sorted({" ".join(a) for a in joint})
         answer = answers[0] if len(answers) == 1 else self._most_plausible(joint)
-        fills = {c: next(p for w, d in zip(words, answer.split(), strict=True) for c2, p in zip(w, d, strict=True) if c2 == c) for c in unseen}
+        fills = {
+            c: p
+            for w, d in zip(words, answer.split(), strict=True)
+            for c, p in zip(w, d, strict=True)
+            if c in unseen
+        }
         return Solution(
             answer=answer,
             status=Status.SOLVED if len(answers) == 1 else Status.AMBIGUOUS,
@@ -136,7 +141,7 @@ class Cipher:
         for combo in joint:
             for w in combo:
                 counts[w] = counts.get(w, 0) + 1
-        best = max(joint, key=lambda combo: (sum(counts[w] for w in combo), tuple(-ord(ch) for ch in " ".join(combo))))
+        best = min(joint, key=lambda combo: (-sum(counts[w] for w in combo), combo))
         return " ".join(best)
 
 
