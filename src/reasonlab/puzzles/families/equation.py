@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
+from reasonlab.puzzles.families.equation_numeric import solve_numeric
+from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.types import Solution
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
@@ -40,9 +43,10 @@ class EquationInstance:
 
     @property
     def numeric(self) -> bool:
-        return all((eq.left + eq.right).isdigit() for eq, _ in self.examples) and (
-            self.query.left + self.query.right
-        ).isdigit()
+        return (
+            all((eq.left + eq.right).isdigit() for eq, _ in self.examples)
+            and (self.query.left + self.query.right).isdigit()
+        )
 
     @property
     def deducible(self) -> bool:
@@ -67,8 +71,16 @@ class EquationFamily:
         kind = "numeric" if instance.numeric else "symbolic"
         return f"{kind}-{'deduce' if instance.deducible else 'guess'}"
 
+    def hypotheses(self, instance: EquationInstance):
+        """(rule per operator, answer to the query) for every hypothesis that fits the examples."""
+        if instance.numeric:
+            return numeric_hypotheses(instance)
+        return iter(())
+
     def solve(self, instance: EquationInstance) -> Solution:
-        return Solution.unsolved("no equation solver yet")
+        if instance.numeric:
+            return solve_numeric(instance, default_priors())
+        return Solution.unsolved("no symbolic solver yet")
 
 
 FAMILY = EquationFamily()
