@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from reasonlab.cli import puzzles as puzzle_commands
+from reasonlab.cli import submit as submit_commands
 
 app = typer.Typer(
     name="reasonlab",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 puzzle_commands.register(app)
+submit_commands.register(app)
 
 
 if __name__ == "__main__":

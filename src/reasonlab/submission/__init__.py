@@ -1,0 +1,1 @@
+"""Submission: pack a PEFT adapter into the grader's submission.zip, convert layouts, check offline."""

@@ -1,0 +1,1 @@
+"""Training: LoRA target presets, SFT and GRPO on TRL, rewards, hyperparameter search."""
