@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from reasonlab.puzzles.families.bit import FAMILY, BitInstance, bits
+from reasonlab.puzzles.families import family_of
+from reasonlab.puzzles.families.bit import FAMILY, BitInstance, bits, render
 from reasonlab.puzzles.families.bit_grammar import ATOMS, consistent_rules, parse_rule, rule_count
-from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import verify
+from reasonlab.puzzles.types import Puzzle, Status
+from reasonlab.scoring.metric import extract, verify
 
 # Ten varied inputs (every bit position takes both values several times) and a query.
 INPUTS = (
@@ -112,3 +115,105 @@ def test_dev_accuracy(dev_puzzles):
     assert len(puzzles) > 900
     correct = sum(verify(p.answer, FAMILY.solve(FAMILY.parse(p.prompt)).answer or "") for p in puzzles)
     assert correct / len(puzzles) >= 0.98
+
+
+def test_render_reproduces_every_dev_prompt(dev_puzzles):
+    puzzles = [p for p in dev_puzzles if FAMILY.matches(p.prompt)]
+    assert all(render(FAMILY.parse(p.prompt)) == p.prompt for p in puzzles)
+
+
+def test_generator_is_deterministic_and_in_competition_format():
+    first = [FAMILY.generate(random.Random(7)) for _ in range(3)]
+    again = [FAMILY.generate(random.Random(7)) for _ in range(3)]
+    assert first == again
+    rng = random.Random(11)
+    puzzles = [FAMILY.generate(rng) for _ in range(200)]
+    assert len({p.prompt for p in puzzles}) == 200
+    counts = set()
+    for puzzle in puzzles:
+        assert puzzle.id == "" and family_of(puzzle.prompt) is FAMILY
+        instance = FAMILY.parse(puzzle.prompt)
+        assert render(instance) == puzzle.prompt
+        inputs = [a for a, _ in instance.examples]
+        assert len(set(inputs)) == len(inputs) and instance.query not in inputs
+        assert len(puzzle.answer) == 8 and set(puzzle.answer) <= {"0", "1"}
+        counts.add(len(inputs))
+    assert counts == {7, 8, 9, 10}
+
+
+def test_generator_knobs():
+    rng = random.Random(3)
+    puzzle = FAMILY.generate(rng, kinds=("atom",), n_examples=9)
+    instance = FAMILY.parse(puzzle.prompt)
+    assert len(instance.examples) == 9
+    assert FAMILY.solve(instance).details["rule"] in {atom.name for atom in ATOMS}
+    with pytest.raises(ValueError, match="unknown bit rule kind"):
+        FAMILY.generate(rng, kinds=("nand",))
+
+
+def test_round_trip_generator_and_solver_agree():
+    rng = random.Random(2026)
+    deducible = [FAMILY.generate(rng, deducible=True) for _ in range(150)]
+    assert all(verify(p.answer, FAMILY.solve(FAMILY.parse(p.prompt)).answer) for p in deducible)
+    # Without the knob some examples leave the answer open; the vote still recovers nearly all.
+    anything = [FAMILY.generate(rng) for _ in range(250)]
+    agree = sum(verify(p.answer, FAMILY.solve(FAMILY.parse(p.prompt)).answer) for p in anything)
+    assert agree / len(anything) >= 0.96
+
+
+def _traced(puzzle):
+    instance = FAMILY.parse(puzzle.prompt)
+    solution = FAMILY.solve(instance)
+    return instance, solution, FAMILY.trace(instance, solution)
+
+
+def test_traces_replay_to_their_answer_and_grade_correct():
+    rng = random.Random(5)
+    for puzzle in [FAMILY.generate(rng) for _ in range(120)]:
+        instance, solution, text = _traced(puzzle)
+        assert text is not None
+        assert FAMILY.replay(instance, text) == solution.answer
+        assert verify(solution.answer, extract(text))
+    assert "Several rules fit" in _traced(_ambiguous_puzzle())[2]
+
+
+def _ambiguous_puzzle() -> Puzzle:
+    inputs = (0b00010110, 0b01101001, 0b00111100, 0b01000011)
+    return Puzzle("", render(instance_for("shl1(x)", inputs=inputs, query=0b10000001)))
+
+
+def test_per_bit_solutions_trace_too():
+    instance = BitInstance(tuple((bits(x), bits(x ^ 0b10000001)) for x in INPUTS), bits(QUERY))
+    solution = FAMILY.solve(instance)
+    text = FAMILY.trace(instance, solution)
+    assert FAMILY.replay(instance, text) == solution.answer == bits(QUERY ^ 0b10000001)
+
+
+def _flip_last(line: str) -> str:
+    return line[:-1] + ("0" if line[-1] == "1" else "1")
+
+
+TAMPERINGS = {
+    "input column": (
+        lambda lines, q: [*lines[:1], lines[1].replace("b0=", "b0=F"), *lines[2:]],
+        "columns differ",
+    ),
+    "example check": (
+        lambda lines, q: [*lines[: q - 8], lines[q - 8].replace(" ok", "0 ok"), *lines[q - 7 :]],
+        "gives",
+    ),
+    "query bit": (lambda lines, q: [*lines[: q + 1], _flip_last(lines[q + 1]), *lines[q + 2 :]], "gives"),
+    "boxed answer": (lambda lines, q: [*lines[:-1], _flip_last(lines[-1][:-1]) + "}"], "boxed"),
+}
+
+
+@pytest.mark.parametrize("what", TAMPERINGS)
+def test_replay_rejects_a_tampered_step(what):
+    instance, solution, text = _traced(FAMILY.generate(random.Random(9), kinds=("xor",)))
+    lines = text.splitlines()
+    query_line = next(i for i, line in enumerate(lines) if line.startswith("Query:"))
+    tamper, problem = TAMPERINGS[what]
+    tampered = tamper(lines, query_line)
+    assert len(tampered) == len(lines) and tampered != lines
+    with pytest.raises(ValueError, match=problem):
+        FAMILY.replay(instance, "\n".join(tampered))

@@ -13,15 +13,31 @@ carry the evidence. When no whole-word rule fits, each output bit is explained o
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reasonlab.puzzles.families import bit_trace
 from reasonlab.puzzles.families.bit_columns import solve_by_columns
-from reasonlab.puzzles.families.bit_grammar import ATOMS, FUNCTIONS, Rule, consistent_rules
-from reasonlab.puzzles.types import Solution, Status
+from reasonlab.puzzles.families.bit_grammar import (
+    ATOMS,
+    FUNCTION_BY_NAME,
+    FUNCTIONS,
+    RULE_KINDS,
+    Rule,
+    consistent_rules,
+)
+from reasonlab.puzzles.types import Puzzle, Solution, Status
 
 _HEADER = "In Alice's Wonderland, a secret bit manipulation rule transforms 8-bit binary numbers."
+_INTRO = (
+    _HEADER + " The transformation involves operations like bit shifts, rotations, XOR, AND, OR, NOT, and "
+    "possibly majority or choice functions.\n\nHere are some examples of input -> output:\n"
+)
+_QUERY_LINE = "\n\nNow, determine the output for: "
+EXAMPLE_COUNTS = (7, 8, 9, 10)  # the competition's range; dev.csv has each about equally often
 _EXAMPLE = re.compile(r"^([01]{8}) -> ([01]{8})$", re.M)
 _QUERY = re.compile(r"Now, determine the output for: ([01]{8})\s*$")
 _FUNCTION_ORDER = {f.name: i + 1 for i, f in enumerate(FUNCTIONS)}
@@ -97,6 +113,52 @@ def _solve_per_bit(instance: BitInstance) -> Solution:
     )
 
 
+def render(instance: BitInstance) -> str:
+    """The competition's prompt text for an instance (``parse`` inverts it)."""
+    examples = "\n".join(f"{a} -> {b}" for a, b in instance.examples)
+    return f"{_INTRO}{examples}{_QUERY_LINE}{instance.query}"
+
+
+def sample_rule(rng: random.Random, kinds: Sequence[str] = RULE_KINDS) -> Rule:
+    """A rule drawn uniformly among the canonical rules of a kind drawn uniformly from ``kinds``."""
+    kind = rng.choice(list(kinds))
+    if kind == "atom":
+        return Rule(None, (rng.randrange(len(ATOMS)),))
+    function = FUNCTION_BY_NAME[kind]
+    args = rng.sample(range(len(ATOMS)), function.arity)
+    if function.fully_symmetric:
+        args.sort()
+    elif function.symmetric_prefix:
+        args[:2] = sorted(args[:2])
+    return Rule(kind, tuple(args))
+
+
+def generate_instance(
+    rng: random.Random,
+    *,
+    kinds: Sequence[str] = RULE_KINDS,
+    n_examples: int | None = None,
+    deducible: bool = False,
+) -> tuple[BitInstance, Rule]:
+    """A new instance and its secret rule.
+
+    Inputs are distinct uniform bytes and the query differs from every example input, as in dev.csv.
+    ``deducible`` redraws the examples (same rule) until every fitting rule agrees on the query.
+    """
+    for kind in kinds:
+        if kind not in RULE_KINDS:
+            raise ValueError(f"unknown bit rule kind {kind!r}; known: {', '.join(RULE_KINDS)}")
+    if n_examples is not None and not 1 <= n_examples <= 255:
+        raise ValueError(f"n_examples must be between 1 and 255, got {n_examples}")
+    rule = sample_rule(rng, kinds)
+    while True:
+        count = n_examples if n_examples is not None else rng.choice(EXAMPLE_COUNTS)
+        values = rng.sample(range(256), count + 1)
+        instance = BitInstance(tuple((bits(v), bits(rule.apply(v))) for v in values[:-1]), bits(values[-1]))
+        if not deducible or solve_instance(instance).status is Status.SOLVED:
+            return instance, rule
+
+
 class Bit:
     name = "bit"
 
@@ -115,6 +177,27 @@ class Bit:
 
     def solve(self, instance: BitInstance) -> Solution:
         return solve_instance(instance)
+
+    def generate(
+        self,
+        rng: random.Random,
+        *,
+        kinds: Sequence[str] = RULE_KINDS,
+        n_examples: int | None = None,
+        deducible: bool = False,
+    ) -> Puzzle:
+        """A puzzle in the competition's text. Knobs: ``kinds`` (rule kinds to draw from: "atom", "and",
+        "or", "xor", "maj", "par3", "ch", "sel_nand_xnor", "ao", "oa", "ax", "ox", "xa", "xo"; the
+        complexity knob), ``n_examples`` (default: 7–10 at random), ``deducible`` (only puzzles whose
+        examples determine the answer)."""
+        instance, rule = generate_instance(rng, kinds=kinds, n_examples=n_examples, deducible=deducible)
+        return Puzzle("", render(instance), bits(rule.apply(int(instance.query, 2))))
+
+    def trace(self, instance: BitInstance, solution: Solution) -> str | None:
+        return bit_trace.trace(instance, solution)
+
+    def replay(self, instance: BitInstance, trace: str) -> str:
+        return bit_trace.replay(instance, trace)
 
 
 FAMILY = Bit()

@@ -10,11 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from reasonlab.puzzles.families.bit_grammar import FUNCTION_BY_NAME, WIDTH, search
-
-
-def literal_names() -> list[str]:
-    return [f"b{j}" for j in range(WIDTH)] + [f"~b{j}" for j in range(WIDTH)] + ["0", "1"]
+from reasonlab.puzzles.families.bit_grammar import FUNCTION_BY_NAME, LITERALS, WIDTH, expression_text, search
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +33,6 @@ def solve_by_columns(inputs: list[str], outputs: list[str], query: str) -> BitCo
     plain = [_column(strings, j) for j in range(WIDTH)]
     everything = (1 << (n + 1)) - 1
     literals = plain + [everything ^ v for v in plain] + [0, everything]
-    names = literal_names()
 
     answer, chosen, ambiguous = [], [], []
     for position in range(WIDTH):
@@ -59,7 +54,7 @@ def solve_by_columns(inputs: list[str], outputs: list[str], query: str) -> BitCo
             )
             bit = str(value >> n & 1)
             votes[bit] += 1
-            text = names[args[0]] if function is None else f"{function}({', '.join(names[i] for i in args)})"
+            text = expression_text(function, [LITERALS[i] for i in args])
             first_text.setdefault(bit, text)
         bit = max(votes, key=lambda b: (votes[b], b == "0"))
         if len(votes) > 1:

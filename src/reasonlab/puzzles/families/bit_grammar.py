@@ -8,7 +8,7 @@ packed side by side into one integer (8 bits per example) and the rule is evalua
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -41,6 +41,33 @@ class Atom:
     def name(self) -> str:
         core = "x" if self.kind == "x" else f"{self.kind}{self.amount}(x)"
         return f"not({core})" if self.negated else core
+
+    def literal(self, position: int) -> str:
+        """What this word holds at output bit ``position`` (0 = leftmost): an input bit, or a constant."""
+        k = self.amount
+        if self.kind == "shl":
+            source = position + k if position + k < WIDTH else None
+        elif self.kind == "shr":
+            source = position - k if position - k >= 0 else None
+        else:
+            source = (position + k) % WIDTH
+        if source is None:
+            return "1" if self.negated else "0"
+        return f"~b{source}" if self.negated else f"b{source}"
+
+
+# Per-bit expressions are written over literals: input bit j (0 = leftmost) "bj", its negation "~bj", and
+# the constants "0" and "1".
+LITERALS: tuple[str, ...] = (
+    *(f"b{j}" for j in range(WIDTH)),
+    *(f"~b{j}" for j in range(WIDTH)),
+    "0",
+    "1",
+)
+
+
+def expression_text(function: str | None, operands: Sequence[str]) -> str:
+    return operands[0] if function is None else f"{function}({','.join(operands)})"
 
 
 def _make_atoms() -> tuple[Atom, ...]:
@@ -164,6 +191,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("xo", 3, lambda a, b, c, full: (a ^ b) | c, _solve_xor_or, True, False, "(a XOR b) OR c"),
 )
 FUNCTION_BY_NAME = {f.name: f for f in FUNCTIONS}
+RULE_KINDS: tuple[str, ...] = ("atom", *FUNCTION_BY_NAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +218,13 @@ class Rule:
     def text(self) -> str:
         names = [ATOMS[i].name for i in self.atoms]
         return names[0] if self.function is None else f"{self.function}({', '.join(names)})"
+
+    def bit_expressions(self) -> list[str]:
+        """The rule written per output bit (0 = leftmost) over literals, e.g. ``xor(b1,~b4)``."""
+        return [
+            expression_text(self.function, [ATOMS[i].literal(position) for i in self.atoms])
+            for position in range(WIDTH)
+        ]
 
 
 def canonical_argument_tuples(function: Function) -> list[tuple[int, ...]]:
