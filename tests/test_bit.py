@@ -198,6 +198,10 @@ TAMPERINGS = {
         lambda lines, q: [*lines[:1], lines[1].replace("b0=", "b0=F"), *lines[2:]],
         "columns differ",
     ),
+    "same-column claim": (
+        lambda lines, q: [*lines[:3], lines[3].replace("o0=", "o0=b7|"), *lines[4:]],
+        "same",
+    ),
     "example check": (
         lambda lines, q: [*lines[: q - 8], lines[q - 8].replace(" ok", "0 ok"), *lines[q - 7 :]],
         "gives",

@@ -1,12 +1,15 @@
 """Step-by-step traces for bit puzzles, and their mechanical replay.
 
 A trace states the rule, checks it output bit by output bit on all examples at once, then applies it to
-the query. Each bit position's values over the examples form a *column*, written in hex (top example =
+the query. The ``same`` line lists, per output bit, the literals (input bits, negated input bits,
+constants) whose column equals that output's: shifts, rotations and negations can be read off it. Each bit
+position's values over the examples form a *column*, written in hex (top example =
 most significant bit) because a model spends about one token per binary digit. Example::
 
     Bits are numbered 0-7 from the left; a column lists one bit over the 8 examples, top first, in hex.
     in: b0=A3 b1=5C ...
     out: o0=BD ...
+    same: o0=- o1=b0 ... o7=~b6|1
     Rule: out = xor(shl1(x), rol3(x))
     o0 = xor(b1,b3) = xor(5C,E1) = BD ok
     ...
@@ -21,7 +24,13 @@ from __future__ import annotations
 
 import re
 
-from reasonlab.puzzles.families.bit_grammar import FUNCTION_BY_NAME, WIDTH, expression_text, parse_rule
+from reasonlab.puzzles.families.bit_grammar import (
+    FUNCTION_BY_NAME,
+    LITERALS,
+    WIDTH,
+    expression_text,
+    parse_rule,
+)
 from reasonlab.puzzles.types import Solution
 
 _EXPRESSION = re.compile(r"^(?:(\w+)\((.*)\)|(~?b[0-7]|[01]))$")
@@ -37,6 +46,15 @@ def _columns(strings: list[str]) -> list[int]:
 
 def _hex(value: int, n: int) -> str:
     return format(value, f"0{(n + 3) // 4}X")
+
+
+def _same_line(in_columns: list[int], out_columns: list[int], full: int) -> str:
+    """Per output bit, the literals whose column over the examples is that output's column."""
+    entries = []
+    for position, column in enumerate(out_columns):
+        same = [lit for lit in LITERALS if _literal_value(lit, in_columns, full) == column]
+        entries.append(f"o{position}={'|'.join(same) or '-'}")
+    return "same: " + " ".join(entries)
 
 
 def _parse_expression(text: str) -> tuple[str | None, list[str]]:
@@ -87,6 +105,7 @@ def trace(instance, solution: Solution) -> str | None:
         f"Bits are numbered 0-7 from the left; a column lists one bit over the {n} examples, top first, in hex.",
         "in: " + " ".join(f"b{j}={_hex(v, n)}" for j, v in enumerate(in_columns)),
         "out: " + " ".join(f"o{j}={_hex(v, n)}" for j, v in enumerate(out_columns)),
+        _same_line(in_columns, out_columns, full),
         f"Rule: {rule_text}",
     ]
     candidates = solution.details.get("candidates", {})
@@ -147,6 +166,11 @@ def replay(instance, text: str) -> str:
     in_columns, out_columns = _columns(inputs), _columns(outputs)
     claimed_columns("in", "b", in_columns)
     claimed_columns("out", "o", out_columns)
+    same_number = line_of.get("same")
+    if same_number is None or lines[same_number] != _same_line(in_columns, out_columns, full):
+        raise ValueError(
+            f"trace's 'same:' line is missing or wrong ({_same_line(in_columns, out_columns, full)!r})"
+        )
     query_start = line_of.get("Query")
     if query_start is None or lines[query_start] != f"Query: x = {instance.query}":
         raise ValueError("trace has no 'Query: x = ...' line with the instance's query")
