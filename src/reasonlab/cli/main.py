@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import submit as submit_commands
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 puzzle_commands.register(app)
 submit_commands.register(app)
+eval_commands.register(app)
 
 
 if __name__ == "__main__":

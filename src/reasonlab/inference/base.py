@@ -1,0 +1,67 @@
+"""The interface every backend implements: a batch of chat requests in, completions out as they finish.
+
+Backends yield each completion as soon as it is done, so a caller can store it before the next one
+arrives (a run killed mid-way loses at most the completions still in flight).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
+FINISH_LENGTH = "length"  # the completion hit max_tokens: truncated
+FINISH_ERROR = "error"  # the backend gave up on this request (see Completion.error)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Sampling settings; the defaults are the grader's (greedy, 7,680 new tokens, thinking on)."""
+
+    max_tokens: int = 7680
+    temperature: float = 0.0
+    top_p: float = 1.0
+    enable_thinking: bool = True
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    messages: list[dict[str, str]]
+    # The puzzle itself, for backends that answer without a model (the solver backend).
+    puzzle: str | None = None
+
+
+@dataclass
+class Completion:
+    id: str
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    # Wall time from when the backend started on this request to when its completion was ready.
+    seconds: float
+    error: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Backend(Protocol):
+    name: str
+
+    def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
+        """Yield one completion per request, in any order, each as soon as it is ready."""
+
+    def close(self) -> None:
+        """Release models, engines, connections."""
+
+
+def generate_all(
+    backend: Backend, requests: Iterable[Request], settings: GenerationSettings
+) -> dict[str, Completion]:
+    """Every completion, by request id (a convenience for tests and small scripts)."""
+    return {completion.id: completion for completion in backend.generate(list(requests), settings)}

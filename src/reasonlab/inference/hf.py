@@ -1,0 +1,167 @@
+"""The transformers backend (optionally with a PEFT adapter), with dynamic batching.
+
+Requests are sorted by prompt length so a batch pads little, and batches are refilled as sequences
+finish: generation runs in segments of ``refill_tokens`` new tokens; after each segment, finished
+sequences leave (their completion is yielded at once) and waiting requests take their places. A
+continuing sequence re-enters the next segment with its prompt and the tokens generated so far, so the
+batch never idles on one long straggler while work waits. ``refill_tokens=None`` gives static batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reasonlab.inference.base import FINISH_LENGTH, FINISH_STOP, Completion, GenerationSettings, Request
+from reasonlab.inference.prompts import prompt_ids
+
+
+@dataclass
+class _Sequence:
+    request: Request
+    prompt: list[int]
+    started: float
+    generated: list[int] = field(default_factory=list)
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _resolve_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    return getattr(torch, dtype)
+
+
+class HfBackend:
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        adapter: str | Path | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_batch_size: int = 16,
+        refill_tokens: int | None = 64,
+    ):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1")
+        self.device = _resolve_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        loaded = AutoModelForCausalLM.from_pretrained(model, dtype=_resolve_dtype(dtype, self.device))
+        if adapter is not None:
+            from peft import PeftModel
+
+            loaded = PeftModel.from_pretrained(loaded, str(adapter))
+        self.model = loaded.to(self.device).eval()
+        self.max_batch_size = max_batch_size
+        self.refill_tokens = refill_tokens
+        self.stop_ids = self._stop_ids()
+        self._torch = torch
+
+    def _stop_ids(self) -> set[int]:
+        config_eos = self.model.generation_config.eos_token_id
+        ids = set(
+            config_eos if isinstance(config_eos, list) else [config_eos] if config_eos is not None else []
+        )
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    def _segment(
+        self, batch: list[_Sequence], new_tokens: int, settings: GenerationSettings
+    ) -> list[list[int]]:
+        """Generate up to ``new_tokens`` for every sequence of the batch; returns the new ids of each."""
+        torch = self._torch
+        inputs = [s.prompt + s.generated for s in batch]
+        width = max(len(ids) for ids in inputs)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in inputs], device=self.device)
+        attention = torch.tensor(
+            [[0] * (width - len(ids)) + [1] * len(ids) for ids in inputs], device=self.device
+        )
+        sampling = (
+            {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
+            if settings.temperature > 0
+            else {"do_sample": False}
+        )
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                max_new_tokens=new_tokens,
+                pad_token_id=pad,
+                eos_token_id=sorted(self.stop_ids),
+                **sampling,
+            )
+        return output[:, width:].tolist()
+
+    def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
+        if settings.temperature > 0:
+            self._torch.manual_seed(settings.seed)
+        encoded = [
+            (r, prompt_ids(self.tokenizer, r, enable_thinking=settings.enable_thinking)) for r in requests
+        ]
+        # Shortest first: neighbours in the queue have similar lengths, so batches pad little.
+        waiting = deque(sorted(encoded, key=lambda pair: len(pair[1])))
+        active: list[_Sequence] = []
+        while waiting or active:
+            while waiting and len(active) < self.max_batch_size:
+                request, ids = waiting.popleft()
+                active.append(_Sequence(request, ids, time.perf_counter()))
+            remaining = max(settings.max_tokens - len(s.generated) for s in active)
+            segment = min(remaining, self.refill_tokens or remaining)
+            new_ids = self._segment(active, segment, settings)
+            still_running = []
+            for sequence, ids in zip(active, new_ids, strict=True):
+                finished = self._append(sequence, ids, settings.max_tokens)
+                if finished is None:
+                    still_running.append(sequence)
+                else:
+                    yield self._completion(sequence, finished)
+            active = still_running
+
+    def _append(self, sequence: _Sequence, new_ids: list[int], max_tokens: int) -> str | None:
+        """Add a segment's tokens; the finish reason if the sequence is done, else None."""
+        # generate() pads a row after its stop token; reading stops at that token, so padding is never taken.
+        for token in new_ids:
+            sequence.generated.append(token)
+            if token in self.stop_ids:
+                return FINISH_STOP
+            if len(sequence.generated) >= max_tokens:
+                return FINISH_LENGTH
+        return None
+
+    def _completion(self, sequence: _Sequence, finish_reason: str) -> Completion:
+        text_ids = sequence.generated
+        if finish_reason == FINISH_STOP:
+            text_ids = text_ids[:-1]
+        return Completion(
+            id=sequence.request.id,
+            text=self.tokenizer.decode(text_ids, skip_special_tokens=True),
+            prompt_tokens=len(sequence.prompt),
+            completion_tokens=len(sequence.generated),
+            finish_reason=finish_reason,
+            seconds=time.perf_counter() - sequence.started,
+        )
+
+    def close(self) -> None:
+        del self.model

@@ -1,0 +1,151 @@
+"""Any OpenAI-compatible chat server (``vllm serve``, ``reasonlab serve``, hosted APIs) via the official
+``openai`` client: async, at most ``concurrency`` requests in flight, retries with exponential backoff
+and jitter on transient failures, a per-request timeout, the API key read from an environment variable.
+
+The grader reads the whole output, thinking included. A server with a reasoning parser returns the
+thought separately (``reasoning_content`` or ``reasoning``); it is put back in front of the answer as
+``THOUGHT</think>ANSWER``, the text the model generated after the ``<think>\\n`` of the prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from reasonlab.inference.base import (
+    FINISH_ERROR,
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    GenerationSettings,
+    Request,
+)
+
+_DONE = object()
+
+
+def _full_text(message) -> str:
+    content = message.content or ""
+    thought = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
+    if not thought:
+        extra = getattr(message, "model_extra", None) or {}
+        thought = extra.get("reasoning_content") or extra.get("reasoning")
+    return f"{thought}</think>{content}" if thought else content
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        concurrency: int = 16,
+        timeout_s: float = 600.0,
+        max_retries: int = 4,
+        backoff_s: float = 1.0,
+    ):
+        import openai
+
+        self.model = model
+        self.base_url = base_url
+        self.api_key = os.environ.get(api_key_env) or "EMPTY"
+        self.concurrency = max(1, concurrency)
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._openai = openai
+        self._transient = (
+            openai.APIConnectionError,
+            openai.APITimeoutError,
+            openai.RateLimitError,
+            openai.InternalServerError,
+        )
+
+    async def _one(
+        self, client, limit: asyncio.Semaphore, request: Request, settings: GenerationSettings
+    ) -> Completion:
+        async with limit:
+            started = time.perf_counter()
+            last_error = ""
+            for attempt in range(self.max_retries + 1):
+                try:
+                    response = await client.chat.completions.create(
+                        model=self.model,
+                        messages=request.messages,
+                        max_tokens=settings.max_tokens,
+                        temperature=settings.temperature,
+                        top_p=settings.top_p,
+                        seed=settings.seed,
+                        extra_body={"chat_template_kwargs": {"enable_thinking": settings.enable_thinking}},
+                    )
+                except self._transient as exc:
+                    last_error = f"{type(exc).__name__}: {exc}"
+                    if attempt < self.max_retries:
+                        await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
+                    continue
+                except self._openai.APIStatusError as exc:  # 4xx: retrying will not help
+                    last_error = f"{type(exc).__name__}: {exc}"
+                    break
+                choice = response.choices[0]
+                usage = response.usage
+                return Completion(
+                    id=request.id,
+                    text=_full_text(choice.message),
+                    prompt_tokens=usage.prompt_tokens if usage else 0,
+                    completion_tokens=usage.completion_tokens if usage else 0,
+                    finish_reason=FINISH_LENGTH if choice.finish_reason == "length" else FINISH_STOP,
+                    seconds=time.perf_counter() - started,
+                )
+            return Completion(
+                id=request.id,
+                text="",
+                prompt_tokens=0,
+                completion_tokens=0,
+                finish_reason=FINISH_ERROR,
+                seconds=time.perf_counter() - started,
+                error=last_error,
+            )
+
+    async def _run(self, requests: Sequence[Request], settings: GenerationSettings, out: queue.Queue) -> None:
+        client = self._openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=0
+        )
+        limit = asyncio.Semaphore(self.concurrency)
+        try:
+            tasks = [asyncio.create_task(self._one(client, limit, r, settings)) for r in requests]
+            for finished in asyncio.as_completed(tasks):
+                out.put(await finished)
+        finally:
+            await client.close()
+
+    def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
+        # The event loop runs in a worker thread so completions reach the caller one by one, as they land.
+        out: queue.Queue = queue.Queue()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                asyncio.run(self._run(requests, settings, out))
+            except BaseException as exc:  # handed to the caller's thread below
+                failure.append(exc)
+            finally:
+                out.put(_DONE)
+
+        worker = threading.Thread(target=work, name="openai-backend", daemon=True)
+        worker.start()
+        while (item := out.get()) is not _DONE:
+            yield item
+        worker.join()
+        if failure:
+            raise failure[0]
+
+    def close(self) -> None:
+        pass

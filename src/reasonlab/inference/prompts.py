@@ -1,0 +1,38 @@
+"""Requests from puzzles, and prompt text from requests, built once for every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from reasonlab.inference.base import Request
+from reasonlab.prompting import chat_messages
+from reasonlab.puzzles.types import Puzzle
+
+
+def puzzle_requests(
+    puzzles: Iterable[Puzzle], *, system_prompt: str | None = None, few_shot: Sequence[tuple[str, str]] = ()
+) -> list[Request]:
+    """One grader-style request per puzzle (no system prompt and no examples unless asked for)."""
+    return [
+        Request(
+            id=p.id,
+            messages=chat_messages(p.prompt, system_prompt=system_prompt, few_shot=few_shot),
+            puzzle=p.prompt,
+        )
+        for p in puzzles
+    ]
+
+
+def prompt_text(tokenizer, request: Request, *, enable_thinking: bool) -> str:
+    """The text the grader hands to its engine: the tokenizer's chat template with a generation prompt.
+
+    The engine then tokenizes this text with the tokenizer's usual special tokens, as vLLM does for a text
+    prompt; :func:`prompt_ids` does the same for local backends.
+    """
+    return tokenizer.apply_chat_template(
+        request.messages, tokenize=False, add_generation_prompt=True, enable_thinking=enable_thinking
+    )
+
+
+def prompt_ids(tokenizer, request: Request, *, enable_thinking: bool) -> list[int]:
+    return tokenizer(prompt_text(tokenizer, request, enable_thinking=enable_thinking)).input_ids

@@ -1,0 +1,75 @@
+"""The append-only completion store: one JSON line per completion, keyed by row id and config hash.
+
+Each record is written and flushed the moment its completion arrives, so a run killed at any point
+(even ``kill -9``) keeps everything it finished. Reopening the store repairs a torn last line (a write
+cut short by the kill), and ``pending`` tells which rows still need work, so a resumed run neither
+loses nor repeats a row. Lines written under another config hash are kept but ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+class CompletionStore:
+    def __init__(self, path: str | Path, config_hash: str):
+        self.path = Path(path)
+        self.config_hash = config_hash
+        self.records: dict[str, dict[str, Any]] = {}
+        self._repair_torn_tail()
+        self._load()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def _repair_torn_tail(self) -> None:
+        """Cut a last line that has no newline: it is a record whose write was interrupted."""
+        if not self.path.is_file():
+            return
+        with self.path.open("rb+") as fh:
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
+
+    def _load(self) -> None:
+        if not self.path.is_file():
+            return
+        with self.path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{self.path}, line {number}: not JSON ({exc.msg})") from exc
+                if record.get("config_hash") == self.config_hash:
+                    # The first record of a row is the one kept (a later duplicate cannot arise from
+                    # this class, but a hand-merged file might contain one).
+                    self.records.setdefault(str(record["id"]), record)
+
+    def pending(self, ids: Iterable[str]) -> list[str]:
+        return [i for i in ids if i not in self.records]
+
+    def append(self, record: dict[str, Any]) -> None:
+        row_id = str(record["id"])
+        if row_id in self.records:
+            return
+        record = {**record, "id": row_id, "config_hash": self.config_hash}
+        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.flush()
+        self.records[row_id] = record
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+
+    def __enter__(self) -> CompletionStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
