@@ -7,6 +7,7 @@ import typer
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import submit as submit_commands
+from reasonlab.cli import tracks as track_commands
 
 app = typer.Typer(
     name="reasonlab",
@@ -18,6 +19,7 @@ app = typer.Typer(
 puzzle_commands.register(app)
 submit_commands.register(app)
 eval_commands.register(app)
+track_commands.register(app)
 
 
 if __name__ == "__main__":

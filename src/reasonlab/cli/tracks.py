@@ -1,0 +1,95 @@
+"""Commands of the reasoning tracks: ``tasks list``, ``tasks verify``, ``sandbox run``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.scoring.sandbox import Limits, run_program
+from reasonlab.tracks import TaskFileError, TracksExtraMissing, load_task, task_names
+
+tasks_app = typer.Typer(help="Tasks of the math, code, logic and commonsense tracks.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The sandbox that runs untrusted programs for the code track.", no_args_is_help=True
+)
+
+
+@tasks_app.command("list")
+def list_tasks() -> None:
+    """Every built-in task with its track and scorer (no data is loaded)."""
+    table = Table(title="Tasks")
+    for column in ("task", "track", "scorer", "description"):
+        table.add_column(column)
+    for name in task_names():
+        spec = load_task(name).spec
+        table.add_row(name, spec.track, spec.scorer, spec.description)
+    stdout.print(table)
+
+
+@tasks_app.command("verify")
+def verify(
+    tasks: Annotated[
+        list[str] | None, typer.Argument(help="Task names or task YAML files (default: all).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows of each task.")] = None,
+    workers: Annotated[int, typer.Option(help="Rows scored at once (sandboxes, math-verify workers).")] = 0,
+) -> None:
+    """Score every task's reference answers with the task's own extraction and scorer.
+
+    Prints rows and rows passed per task; exits 0 only when every reference passes.
+    """
+    from reasonlab.tracks.verify import verify_task
+
+    try:
+        chosen = [load_task(name) for name in (tasks or task_names())]
+    except (KeyError, TaskFileError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    table = Table(title="Reference answers through their own scorers")
+    for column in ("task", "track", "rows", "passed", "seconds"):
+        table.add_column(column, justify="left" if column in ("task", "track") else "right")
+    failures = 0
+    for task in chosen:
+        try:
+            with progress_bar(task.name, len(task.requests(limit=limit, fewshot=0))) as advance:
+                result = verify_task(task, limit=limit, workers=workers or None, on_progress=advance)
+        except TracksExtraMissing as exc:
+            raise fail(str(exc)) from None
+        style = "" if result.ok else "[red]"
+        table.add_row(
+            task.name, task.track, str(result.rows), f"{style}{result.passed}", f"{result.seconds:.1f}"
+        )
+        if not result.ok:
+            failures += 1
+            shown = ", ".join(result.failed_ids[:10]) + (" ..." if len(result.failed_ids) > 10 else "")
+            console.print(f"[red]{task.name}: {result.rows - result.passed} reference(s) failed: {shown}[/]")
+    stdout.print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("run")
+def sandbox_run(
+    program: Annotated[
+        Path, typer.Argument(help="A Python program to run confined.", exists=True, dir_okay=False)
+    ],
+    timeout: Annotated[float, typer.Option(help="Wall-clock seconds before the program is killed.")] = 10.0,
+    memory: Annotated[int, typer.Option(help="Address-space limit in MB.")] = 1024,
+) -> None:
+    """Run one program the way the code track does; print a one-line JSON verdict.
+
+    Exits 0 when the program ran to the end with exit code 0, 1 when it failed or broke a limit.
+    """
+    verdict = run_program(program.read_text(encoding="utf-8"), Limits(timeout=timeout, memory_mb=memory))
+    sys.stdout.write(verdict.to_json() + "\n")
+    if not verdict.passed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tasks_app, name="tasks")
+    app.add_typer(sandbox_app, name="sandbox")

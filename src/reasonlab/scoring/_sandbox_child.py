@@ -1,0 +1,217 @@
+"""The first code that runs inside a sandboxed process, before the untrusted program.
+
+Started by :mod:`reasonlab.scoring.sandbox` as ``python -I _sandbox_child.py CONFIG_JSON`` in its own
+session, with a minimal environment, stdout/stderr redirected to files and the private work directory as
+cwd. Standard library only: the untrusted program's interpreter must not import the harness.
+
+Strongest isolation (root or CAP_SYS_ADMIN): new network namespace (no interfaces up), new mount
+namespace where every mount but the work directory is read-only, new PID namespace (the program is its
+pid 1: when it dies every process it started dies with it), then resource limits and a drop to the
+unprivileged ``nobody`` user (so RLIMIT_NPROC applies and no other user's process can be signalled or
+read). Where namespaces are not permitted the child falls back to resource limits plus audit hooks that
+refuse sockets, writes outside the work directory and signals to other processes; audit hooks bind pure
+Python code only (``ctypes`` can bypass them), which the sandbox reports as ``isolation: "hooks"``.
+"""
+
+import builtins
+import ctypes
+import json
+import os
+import resource
+import runpy
+import signal
+import sys
+import traceback
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+NOBODY = 65534
+REFUSED_SOCKET = "network access is disabled in the sandbox"
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mountinfo") as mountinfo:
+        return [line.split()[4] for line in mountinfo]
+
+
+def _hidden_from_others(paths: list[str]) -> dict[str, list[str]]:
+    """For each path under a directory others cannot enter (``/root`` is 0700): that directory -> paths."""
+    hidden: dict[str, list[str]] = {}
+    for path in sorted(set(paths)):
+        parts = path.split(os.sep)
+        for depth in range(2, len(parts) + 1):
+            ancestor = os.sep.join(parts[:depth])
+            if not os.stat(ancestor).st_mode & 0o001:
+                inside = hidden.setdefault(ancestor, [])
+                if ancestor != path and not any(path.startswith(p + os.sep) for p in inside):
+                    inside.append(path)
+                break
+    return hidden
+
+
+def _expose_interpreter(mount, stage: str, site_packages: list[str]) -> None:
+    """Let ``nobody`` reach the interpreter's own files even when they sit under a private directory:
+    cover that directory with an empty tmpfs and bind just the interpreter's directories back into it."""
+    candidates = {*sys.path, *site_packages, sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)}
+    needed = [p for p in candidates if os.path.isdir(p)]
+    hidden = _hidden_from_others([os.path.realpath(p) for p in needed])
+    staged = []
+    if hidden:
+        os.makedirs(stage, exist_ok=True)
+    for inside in hidden.values():
+        for path in inside:
+            holder = os.path.join(stage, str(len(staged)))
+            os.mkdir(holder)
+            mount(path.encode(), holder.encode(), None, MS_BIND | MS_REC, None)
+            staged.append((holder, path))
+    for ancestor in hidden:
+        mount(b"tmpfs", ancestor.encode(), b"tmpfs", 0, b"mode=0755,size=1m")
+    for holder, path in staged:
+        os.makedirs(path, exist_ok=True)
+        mount(holder.encode(), path.encode(), None, MS_BIND | MS_REC, None)
+
+
+def enter_namespaces(workdir: str, site_packages: list[str]) -> bool:
+    """New net/mount/pid namespaces with everything but ``workdir`` read-only; False if not permitted."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) != 0:
+        return False
+    mount = libc.mount
+    mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    if mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    if mount(workdir.encode(), workdir.encode(), None, MS_BIND, None) != 0:
+        return False
+    _expose_interpreter(mount, os.path.join(os.path.dirname(workdir), "stage"), site_packages)
+    for point in _mount_points():
+        if point != workdir:
+            # Some pseudo file systems refuse a read-only remount; they hold nothing a program could
+            # persist through, so a refusal there is not fatal.
+            mount(None, point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+    return True
+
+
+def count_processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def apply_limits(config: dict, uid: int) -> None:
+    cpu = int(config["cpu_seconds"])
+    memory = int(config["memory_mb"]) * 1024 * 1024
+    file_size = int(config["file_size_mb"]) * 1024 * 1024
+    # RLIMIT_NPROC counts every process of the user, so leave room for the ones it already has.
+    processes = count_processes_of(uid) + int(config["max_processes"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def drop_privileges() -> int:
+    """Become ``nobody`` when started as root; returns the uid the program will run as."""
+    if os.geteuid() != 0:
+        return os.geteuid()
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    return NOBODY
+
+
+def _is_write(mode, flags) -> bool:
+    if isinstance(mode, str):
+        return any(c in mode for c in "wax+")
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC))
+
+
+def install_hooks(workdir: str, guard_files_and_signals: bool) -> None:
+    parent = os.getppid()
+    allowed_roots = (workdir + os.sep, "/dev/null")
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "socket.__new__":
+            raise PermissionError(REFUSED_SOCKET)
+        if not guard_files_and_signals:
+            return
+        if event == "open" and _is_write(args[1], args[2]) and isinstance(args[0], str | bytes):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            if not (path + os.sep).startswith(allowed_roots) and path != "/dev/null":
+                raise PermissionError(f"writing outside the sandbox directory is refused: {path}")
+        elif event == "os.kill" and (args[0] <= 0 or args[0] == parent):
+            raise PermissionError("signalling processes outside the sandbox is refused")
+        elif event == "os.killpg":
+            raise PermissionError("signalling process groups is refused")
+
+    sys.addaudithook(hook)
+
+
+def run_program(program: str, site_packages: list[str]) -> int:
+    sys.argv = [program]
+    sys.path[:0] = [os.path.dirname(program)]
+    sys.path += [path for path in site_packages if os.path.isdir(path)]
+    # Started with -S: provide what the site module would have, for programs that call exit().
+    builtins.exit = builtins.quit = sys.exit
+    try:
+        runpy.run_path(program, run_name="__main__")
+    except SystemExit as exit_request:
+        code = exit_request.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def exit_like(status: int) -> None:
+    """Leave with the same exit code or signal as the waited-for child, so the harness sees it."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    workdir = os.path.realpath(config["workdir"])
+    program = os.path.join(workdir, config["program"])
+    isolated = config["namespaces"] and enter_namespaces(workdir, config["site_packages"])
+    if isolated:
+        # unshare(CLONE_NEWPID) applies to children: the program runs as pid 1 of the new namespace.
+        pid = os.fork()
+        if pid:
+            _, status = os.waitpid(pid, 0)
+            exit_like(status)
+    os.chdir(workdir)
+    # Without namespaces, nobody might not be able to read the interpreter's files: stay who we are.
+    uid = drop_privileges() if isolated else os.geteuid()
+    apply_limits(config, uid)
+    install_hooks(workdir, guard_files_and_signals=not (isolated and uid == NOBODY))
+    code = run_program(program, config["site_packages"])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code & 0xFF)
+
+
+if __name__ == "__main__":
+    main()

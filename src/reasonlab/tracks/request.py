@@ -1,0 +1,29 @@
+"""The generic evaluation row every task produces and every backend consumes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """One question for a model: chat ``messages`` to send, the ``gold`` its scorer compares with, and
+    ``metadata`` the extraction and scorer need. ``reference`` is a completion known to be right (what
+    ``reasonlab tasks verify`` scores)."""
+
+    id: str
+    task: str
+    track: str
+    messages: list[dict[str, str]]
+    gold: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reference: str = ""
+
+    @property
+    def prompt(self) -> str:
+        """The last user turn (the question itself, without few-shot examples)."""
+        return self.messages[-1]["content"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

