@@ -17,6 +17,7 @@ Stdout and stderr go to files bounded by RLIMIT_FSIZE, so huge output costs neit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -173,10 +174,8 @@ def run_program(source: str, limits: Limits = Limits()) -> Verdict:
 
 def _kill_group(pgid: int) -> None:
     """SIGKILL the sandbox's session: in namespace mode that also ends its PID namespace."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_programs(
