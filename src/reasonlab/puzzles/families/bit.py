@@ -3,12 +3,14 @@
 Solving searches the rule grammar of :mod:`bit_grammar` for every rule that maps each example input to
 its output. Rules are ordered by simplicity: fewer operands first (one atom < a 2-input function < a
 3-input function), then by function (and, or, xor, maj, par3, ch, sel_nand_xnor, ao, oa, ax, ox, xa, xo),
-then by atoms (x, shl, shr, rol by increasing amount, then their negations). When the fitting rules
+then by atoms (x, shl, shr, rol by increasing amount, then their negations): fewer operands means fewer
+unforced choices, which is the usual reading of "the simplest explanation". When the fitting rules
 disagree on the query, each answer gets one vote per fitting rule and the most voted answer wins (ties go
-to the answer of the simplest rule). On dev.csv this vote is as accurate as answering with the simplest
-rule's level alone and more accurate than weighting rule kinds equally: the examples, not simplicity,
-carry the evidence. When no whole-word rule fits, each output bit is explained on its own
-(:mod:`bit_columns`).
+to the answer of the simplest rule); the rule reported is the simplest one giving that answer. Measured
+on dev.csv (954 bit rows), the vote, the strictly simplest rule and a vote among the simplest level's
+rules are equally accurate (944 right, 8 of the 10 misses shared): the vote is kept because it is the
+Bayes choice under a uniform prior over the grammar's rules and its weights say how open the answer is.
+When no whole-word rule fits, each output bit is explained on its own (:mod:`bit_columns`).
 """
 
 from __future__ import annotations
