@@ -127,12 +127,12 @@ def run_program(source: str, limits: Limits = Limits()) -> Verdict:
         config = {
             "workdir": str(workdir),
             "program": "main.py",
-            "namespaces": use_namespaces,
+            "namespaces": int(use_namespaces),
             "cpu_seconds": limits.cpu_seconds,
             "memory_mb": limits.memory_mb,
             "file_size_mb": limits.file_size_mb,
             "max_processes": limits.max_processes,
-            "site_packages": site.getsitepackages(),
+            "site_packages": os.pathsep.join(site.getsitepackages()),
         }
         stdout_path, stderr_path = root / "stdout", root / "stderr"
         start = time.perf_counter()
@@ -140,7 +140,13 @@ def run_program(source: str, limits: Limits = Limits()) -> Verdict:
             process = subprocess.Popen(
                 # -S skips the site module's .pth processing (a third of start-up); the child adds the
                 # interpreter's site-packages itself.
-                [sys.executable, "-I", "-S", str(CHILD), json.dumps(config)],
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    str(CHILD),
+                    *(f"{key}={value}" for key, value in config.items()),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
