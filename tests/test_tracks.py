@@ -151,7 +151,8 @@ def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
     assert len(requests) == 12 and question_id(requests[1].id) == requests[1].id.rsplit("@", 1)[0]
     # sample 0 of every question is right, the others wrong; one row has no completion yet
     records = {
-        r.id: {"id": r.id, "completion": r.reference if r.id.endswith("@0") else "\\boxed{-1}"} for r in requests
+        r.id: {"id": r.id, "completion": r.reference if r.id.endswith("@0") else "\\boxed{-1}"}
+        for r in requests
     }
     del records[requests[-1].id]
     rows = score_records(tasks, requests, records, workers=2)
@@ -161,3 +162,14 @@ def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
     table = pass_at_k_by_task(rows, [1, 2, 3])
     assert table["gsm8k"] == pytest.approx({"pass@1": 1 / 3, "pass@2": 2 / 3, "pass@3": 1.0})
     assert set(table["humaneval"]) == {"pass@1", "pass@2"}  # one question has only two samples stored
+
+
+@pytest.mark.slow
+def test_every_reference_of_every_task_passes():
+    """The target itself: 100% of references (GSM8K, MATH-500, HumanEval, MBPP in the sandbox, the
+    reasoning-gym puzzles, the multiple-choice sets) pass their own scorers. About two minutes."""
+    for name in task_names():
+        result = verify_task(_load_or_skip(name), workers=2)
+        assert result.ok, (
+            f"{name}: {result.rows - result.passed} of {result.rows} failed: {result.failed_ids[:10]}"
+        )

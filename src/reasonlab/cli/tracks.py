@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -54,15 +55,16 @@ def verify(
         table.add_column(column, justify="left" if column in ("task", "track") else "right")
     failures = 0
     for task in chosen:
+        start = time.perf_counter()
         try:
-            with progress_bar(task.name, len(task.requests(limit=limit, fewshot=0))) as advance:
-                result = verify_task(task, limit=limit, workers=workers or None, on_progress=advance)
+            requests = task.requests(limit=limit, fewshot=0)
+            with progress_bar(task.name, len(requests)) as advance:
+                result = verify_task(task, workers=workers or None, on_progress=advance, requests=requests)
         except TracksExtraMissing as exc:
             raise fail(str(exc)) from None
+        seconds = time.perf_counter() - start
         style = "" if result.ok else "[red]"
-        table.add_row(
-            task.name, task.track, str(result.rows), f"{style}{result.passed}", f"{result.seconds:.1f}"
-        )
+        table.add_row(task.name, task.track, str(result.rows), f"{style}{result.passed}", f"{seconds:.1f}")
         if not result.ok:
             failures += 1
             shown = ", ".join(result.failed_ids[:10]) + (" ..." if len(result.failed_ids) > 10 else "")

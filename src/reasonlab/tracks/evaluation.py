@@ -35,7 +35,9 @@ def task_requests(
             if samples == 1:
                 requests.append(request)
             else:
-                requests += [replace(request, id=f"{request.id}{SAMPLE_SEPARATOR}{j}") for j in range(samples)]
+                requests += [
+                    replace(request, id=f"{request.id}{SAMPLE_SEPARATOR}{j}") for j in range(samples)
+                ]
     return tasks, requests
 
 
@@ -86,5 +88,7 @@ def pass_at_k_by_task(rows: Iterable[dict[str, Any]], ks: Iterable[int]) -> dict
     table = {}
     for task, by_question in outcomes.items():
         fewest = min(len(samples) for samples in by_question.values())
-        table[task] = {f"pass@{k}": mean_pass_at_k(by_question, k) for k in sorted(set(ks)) if 1 <= k <= fewest}
+        table[task] = {
+            f"pass@{k}": mean_pass_at_k(by_question, k) for k in sorted(set(ks)) if 1 <= k <= fewest
+        }
     return table

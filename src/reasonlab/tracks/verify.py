@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ class Verification:
     track: str
     rows: int = 0
     passed: int = 0
-    seconds: float = 0.0
     failed_ids: list[str] = field(default_factory=list)
 
     @property
@@ -31,12 +29,12 @@ def verify_task(
     limit: int | None = None,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    requests: list[EvalRequest] | None = None,
 ) -> Verification:
-    """Score each request's reference completion; the scorers' own processes (sandbox, math-verify)
-    run ``workers`` at a time."""
-
-    start = time.perf_counter()
-    requests = task.requests(limit=limit, fewshot=0)
+    """Score each request's reference completion (of the given ``requests``, else the task's first
+    ``limit``); the scorers' own processes (sandbox, math-verify) run ``workers`` at a time."""
+    if requests is None:
+        requests = task.requests(limit=limit, fewshot=0)
     result = Verification(task=task.name, track=task.track, rows=len(requests))
 
     def check(request: EvalRequest) -> bool:
@@ -51,5 +49,4 @@ def verify_task(
                 result.passed += 1
             else:
                 result.failed_ids.append(request.id)
-    result.seconds = time.perf_counter() - start
     return result
