@@ -39,6 +39,7 @@ _INTRO = (
     "possibly majority or choice functions.\n\nHere are some examples of input -> output:\n"
 )
 _QUERY_LINE = "\n\nNow, determine the output for: "
+_TRIES_PER_RULE = 20
 EXAMPLE_COUNTS = (7, 8, 9, 10)  # the competition's range; dev.csv has each about equally often
 # How often the generator draws each rule kind by default. Fitted (non-negative least squares) so that
 # generated puzzles match dev.csv in how often each kind of rule fits the examples and how often the
@@ -166,20 +167,24 @@ def generate_instance(
     """A new instance and its secret rule.
 
     Inputs are distinct uniform bytes and the query differs from every example input, as in dev.csv.
-    ``deducible`` redraws the examples (same rule) until every fitting rule agrees on the query.
+    ``deducible`` redraws the examples until every fitting rule agrees on the query (and, after a few
+    tries, the rule: so it leans towards rules that few examples pin down).
     """
     for kind in kinds:
         if kind not in RULE_KINDS:
             raise ValueError(f"unknown bit rule kind {kind!r}; known: {', '.join(RULE_KINDS)}")
     if n_examples is not None and not 1 <= n_examples <= 255:
         raise ValueError(f"n_examples must be between 1 and 255, got {n_examples}")
-    rule = sample_rule(rng, kinds)
     while True:
-        count = n_examples if n_examples is not None else rng.choice(EXAMPLE_COUNTS)
-        values = rng.sample(range(256), count + 1)
-        instance = BitInstance(tuple((bits(v), bits(rule.apply(v))) for v in values[:-1]), bits(values[-1]))
-        if not deducible or solve_instance(instance).status is Status.SOLVED:
-            return instance, rule
+        rule = sample_rule(rng, kinds)
+        # Some rules are hard to pin down with few examples; after a few tries another rule is drawn.
+        for _ in range(_TRIES_PER_RULE):
+            count = n_examples if n_examples is not None else rng.choice(EXAMPLE_COUNTS)
+            values = rng.sample(range(256), count + 1)
+            examples = tuple((bits(v), bits(rule.apply(v))) for v in values[:-1])
+            instance = BitInstance(examples, bits(values[-1]))
+            if not deducible or solve_instance(instance).status is Status.SOLVED:
+                return instance, rule
 
 
 class Bit:
