@@ -19,6 +19,12 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox use
 FAST = Limits(timeout=3.0, memory_mb=256, file_size_mb=4)
 
 
+@pytest.fixture(params=["auto", "hooks"])
+def isolation(request):
+    """Each hostile program runs under the strongest isolation available and under the fallback."""
+    return request.param
+
+
 def test_a_correct_program_passes_and_its_output_is_kept():
     verdict = run_program("import collections, re\nprint(sum(range(10)))")
     assert verdict.status == OK and verdict.passed and verdict.exit_code == 0
@@ -36,8 +42,8 @@ def test_sys_exit_codes_are_reported():
     assert run_program("exit(0)").passed
 
 
-def test_infinite_loop_is_killed_at_the_wall_time_limit():
-    verdict = run_program("while True:\n    pass", Limits(timeout=1.0))
+def test_infinite_loop_is_killed_at_the_wall_time_limit(isolation):
+    verdict = run_program("while True:\n    pass", Limits(timeout=1.0), isolation=isolation)
     assert verdict.status == TIMEOUT
     assert verdict.seconds < 5
 
@@ -58,10 +64,12 @@ def _owner(pid: str) -> int | None:
         return None
 
 
-def test_fork_bomb_is_bounded_and_leaves_no_process_behind():
+def test_fork_bomb_is_bounded_and_leaves_no_process_behind(isolation):
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
-    verdict = run_program(bomb, FAST)
-    assert verdict.status == TIMEOUT
+    verdict = run_program(bomb, FAST, isolation=isolation)
+    # bounded by RLIMIT_NPROC (the loop then spins until the wall time), or refused outright when the
+    # fallback runs as root, where no process limit applies
+    assert verdict.status == TIMEOUT or "starting processes is refused" in verdict.stderr
     if verdict.isolation == "namespaces":
         # every process of the bomb ran as nobody inside a PID namespace that dies with its first process
         deadline = time.monotonic() + 5
@@ -70,24 +78,26 @@ def test_fork_bomb_is_bounded_and_leaves_no_process_behind():
         assert _processes_of(65534) == 0
 
 
-def test_memory_bomb_hits_the_memory_limit():
-    verdict = run_program("block = bytearray(8 * 1024**3)", FAST)
+def test_memory_bomb_hits_the_memory_limit(isolation):
+    verdict = run_program("block = bytearray(8 * 1024**3)", FAST, isolation=isolation)
     assert verdict.status == MEMORY_LIMIT
     assert "MemoryError" in verdict.stderr
 
 
-def test_huge_output_hits_the_file_size_limit_and_is_truncated_in_the_verdict():
-    verdict = run_program("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", FAST)
+def test_huge_output_hits_the_file_size_limit_and_is_truncated_in_the_verdict(isolation):
+    verdict = run_program(
+        "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", FAST, isolation=isolation
+    )
     assert verdict.status == OUTPUT_LIMIT
     assert len(verdict.stdout) < FAST.output_chars + 100
     assert "truncated" in verdict.stdout
 
 
-def test_writing_outside_its_directory_is_refused(tmp_path):
+def test_writing_outside_its_directory_is_refused(tmp_path, isolation):
     tmp_path.chmod(0o777)  # writable by anyone: only the sandbox itself can stop the write
     target = tmp_path / "escaped.txt"
     program = f"open({str(target)!r}, 'w').write('x')\nopen('inside.txt', 'w').write('fine')"
-    verdict = run_program(program, FAST)
+    verdict = run_program(program, FAST, isolation=isolation)
     assert verdict.status == ERROR
     assert not target.exists()
     assert any(
@@ -101,7 +111,7 @@ def test_the_private_directory_is_writable_and_removed_afterwards():
     assert not os.path.exists(verdict.stdout.strip())
 
 
-def test_network_access_is_refused():
+def test_network_access_is_refused(isolation):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
@@ -109,26 +119,39 @@ def test_network_access_is_refused():
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     port = server.getsockname()[1]
     program = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\nprint('connected')"
-    verdict = run_program(program, FAST)
+    verdict = run_program(program, FAST, isolation=isolation)
     server.close()
     assert verdict.status == ERROR
     assert "connected" not in verdict.stdout
     assert not accepted
 
 
-def test_environment_secrets_do_not_reach_the_program(monkeypatch):
-    monkeypatch.setenv("REASONLAB_TEST_SECRET", "hunter2")
+def test_environment_secrets_do_not_reach_the_program(isolation):
+    # The secret is in the harness's environment from its start, so /proc/<harness>/environ holds it too.
     program = (
         "import os\nprint(sorted(os.environ))\n"
         "try:\n    print(open(f'/proc/{os.getppid()}/environ').read())\nexcept OSError as exc:\n    print(exc)"
     )
-    verdict = run_program(program, FAST)
-    assert "hunter2" not in verdict.stdout and "REASONLAB_TEST_SECRET" not in verdict.stdout
+    harness = (
+        "import sys\nfrom reasonlab.scoring.sandbox import Limits, run_program\n"
+        f"print(run_program(sys.argv[1], Limits(timeout=3.0), isolation={isolation!r}).to_json())"
+    )
+    env = {**os.environ, "REASONLAB_TEST_SECRET": "hunter2", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", harness, program], capture_output=True, text=True, env=env)
+    verdict = json.loads(done.stdout)
+    assert verdict["status"] == OK and "PATH" in verdict["stdout"]
+    assert "hunter2" not in verdict["stdout"] and "REASONLAB_TEST_SECRET" not in verdict["stdout"]
 
 
-def test_killing_its_parent_does_not_touch_the_harness():
+def test_the_isolation_reached_is_reported(isolation):
+    verdict = run_program("print('hi')", FAST, isolation=isolation)
+    expected = "namespaces" if isolation == "auto" and os.geteuid() == 0 else "hooks"
+    assert verdict.passed and verdict.isolation == expected
+
+
+def test_killing_its_parent_does_not_touch_the_harness(isolation):
     program = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(-1, signal.SIGKILL)"
-    verdict = run_program(program, FAST)
+    verdict = run_program(program, FAST, isolation=isolation)
     assert verdict.status in (OK, ERROR)  # reported, and this test process is still alive to check it
 
 

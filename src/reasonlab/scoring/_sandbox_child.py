@@ -137,7 +137,18 @@ def _is_write(mode, flags) -> bool:
     return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC))
 
 
-def install_hooks(workdir: str, guard_files_and_signals: bool) -> None:
+def _other_process(path: str) -> bool:
+    """A /proc entry of another process (its environment, memory, command line)."""
+    parts = os.path.realpath(path).split(os.sep)
+    return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != os.getpid()
+
+
+PROCESS_EVENTS = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen")
+
+
+def install_hooks(workdir: str, guard_files_and_signals: bool, refuse_processes: bool) -> None:
+    """Audit hooks: no sockets ever; without namespaces, no writes outside ``workdir``, no signals to
+    other processes, and (as root, where RLIMIT_NPROC does not apply) no new processes at all."""
     parent = os.getppid()
     allowed_roots = (workdir + os.sep, "/dev/null")
 
@@ -146,6 +157,8 @@ def install_hooks(workdir: str, guard_files_and_signals: bool) -> None:
             raise PermissionError(REFUSED_SOCKET)
         if not guard_files_and_signals:
             return
+        if event == "open" and isinstance(args[0], str | bytes) and _other_process(os.fsdecode(args[0])):
+            raise PermissionError("reading other processes' files is refused")
         if event == "open" and _is_write(args[1], args[2]) and isinstance(args[0], str | bytes):
             path = os.path.realpath(os.fsdecode(args[0]))
             if not (path + os.sep).startswith(allowed_roots) and path != "/dev/null":
@@ -154,6 +167,8 @@ def install_hooks(workdir: str, guard_files_and_signals: bool) -> None:
             raise PermissionError("signalling processes outside the sandbox is refused")
         elif event == "os.killpg":
             raise PermissionError("signalling process groups is refused")
+        elif refuse_processes and event in PROCESS_EVENTS:
+            raise PermissionError("starting processes is refused in this sandbox (no process limit applies)")
 
     sys.addaudithook(hook)
 
@@ -209,7 +224,11 @@ def main() -> None:
     config = read_config(sys.argv[1:])
     workdir = os.path.realpath(config["workdir"])
     program = os.path.join(workdir, config["program"])
-    isolated = config["namespaces"] == "1" and enter_namespaces(workdir, config["site_packages"])
+    # Opened before the file system turns read-only, beside (not in) the program's directory: the
+    # harness reads what isolation was reached, and the program cannot rewrite it.
+    with open(os.path.join(os.path.dirname(workdir), "isolation"), "w") as record:
+        isolated = config["namespaces"] == "1" and enter_namespaces(workdir, config["site_packages"])
+        record.write("namespaces" if isolated else "hooks")
     if isolated:
         # unshare(CLONE_NEWPID) applies to children: the program runs as pid 1 of the new namespace.
         pid = os.fork()
@@ -220,7 +239,8 @@ def main() -> None:
     # Without namespaces, nobody might not be able to read the interpreter's files: stay who we are.
     uid = drop_privileges() if isolated else os.geteuid()
     apply_limits(config, uid)
-    install_hooks(workdir, guard_files_and_signals=not (isolated and uid == NOBODY))
+    guarded = not (isolated and uid == NOBODY)
+    install_hooks(workdir, guard_files_and_signals=guarded, refuse_processes=guarded and uid == 0)
     code = run_program(program, config["site_packages"])
     sys.stdout.flush()
     sys.stderr.flush()

@@ -112,9 +112,14 @@ def _minimal_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def run_program(source: str, limits: Limits = Limits()) -> Verdict:
-    """Run ``source`` as a Python program in a fresh sandbox and report how it ended."""
-    use_namespaces = _namespaces_possible()
+def run_program(source: str, limits: Limits = Limits(), *, isolation: str = "auto") -> Verdict:
+    """Run ``source`` as a Python program in a fresh sandbox and report how it ended.
+
+    ``isolation="auto"`` uses namespaces where permitted; ``"hooks"`` forces the weaker fallback.
+    """
+    if isolation not in ("auto", "hooks"):
+        raise ValueError(f"isolation must be 'auto' or 'hooks', not {isolation!r}")
+    use_namespaces = isolation == "auto" and _namespaces_possible()
     root = Path(tempfile.mkdtemp(prefix="reasonlab-sandbox-"))
     try:
         workdir = root / "work"
@@ -172,10 +177,18 @@ def run_program(source: str, limits: Limits = Limits()) -> Verdict:
             seconds=round(seconds, 4),
             stdout=_tail(stdout_path, limits.output_chars),
             stderr=stderr,
-            isolation="namespaces" if use_namespaces else "hooks",
+            isolation=_isolation_reached(root),
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _isolation_reached(root: Path) -> str:
+    """What the child set up, as it recorded before running the program ("unknown" if it died first)."""
+    try:
+        return (root / "isolation").read_text().strip()
+    except OSError:
+        return "unknown"
 
 
 def _kill_group(pgid: int) -> None:
