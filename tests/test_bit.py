@@ -217,6 +217,10 @@ TAMPERINGS = {
         lambda lines, q: [*lines[:3], lines[3].replace("o0=", "o0=b7|"), *lines[4:]],
         "same",
     ),
+    "pairs claim": (
+        lambda lines, q: [*lines[:4], lines[4].replace("o0=", "o0=and(b0,b1)|"), *lines[5:]],
+        "pairs",
+    ),
     "example check": (
         lambda lines, q: [*lines[: q - 8], lines[q - 8].replace(" ok", "0 ok"), *lines[q - 7 :]],
         "gives",

@@ -1,15 +1,18 @@
 """Step-by-step traces for bit puzzles, and their mechanical replay.
 
 A trace states the rule, checks it output bit by output bit on all examples at once, then applies it to
-the query. The ``same`` line lists, per output bit, the literals (input bits, negated input bits,
-constants) whose column equals that output's: shifts, rotations and negations can be read off it. Each bit
-position's values over the examples form a *column*, written in hex (top example =
-most significant bit) because a model spends about one token per binary digit. Example::
+the query. Each bit position's values over the examples form a *column*, written in hex (top example =
+most significant bit) because a model spends about one token per binary digit. Before the rule, two
+lines list per output bit what explains its column directly: ``same``, the literals (input bits, negated
+input bits, constants) with that column, from which shifts, rotations and negations can be read off; and
+``pairs``, the and/or/xor of two input bits with that column (at most three shown, then a count), from
+which 2-input rules can be read off. Example::
 
     Bits are numbered 0-7 from the left; a column lists one bit over the 8 examples, top first, in hex.
     in: b0=A3 b1=5C ...
     out: o0=BD ...
     same: o0=- o1=b0 ... o7=~b6|1
+    pairs: o0=xor(b1,b3) o1=xor(b2,b4) ...
     Rule: out = xor(shl1(x), rol3(x))
     o0 = xor(b1,b3) = xor(5C,E1) = BD ok
     ...
@@ -55,6 +58,42 @@ def _same_line(in_columns: list[int], out_columns: list[int], full: int) -> str:
         same = [lit for lit in LITERALS if _literal_value(lit, in_columns, full) == column]
         entries.append(f"o{position}={'|'.join(same) or '-'}")
     return "same: " + " ".join(entries)
+
+
+def _pair_expressions() -> list[tuple[str, int, int]]:
+    """(function, literal index, literal index) over two different input bits. An xor is written once:
+    plain, or with only its higher bit negated (the other negations give the same functions)."""
+    pairs = []
+    for function in ("and", "or", "xor"):
+        for i in range(2 * WIDTH):
+            for j in range(i + 1, 2 * WIDTH):
+                if i % WIDTH == j % WIDTH:
+                    continue
+                if function == "xor" and (i >= WIDTH or (j >= WIDTH and j - WIDTH < i)):
+                    continue
+                pairs.append((function, i, j))
+    return pairs
+
+
+_PAIRS = _pair_expressions()
+_MAX_PAIRS_SHOWN = 3
+
+
+def _pairs_line(in_columns: list[int], out_columns: list[int], full: int) -> str:
+    """Per output bit, the 2-input expressions of input bits whose column is that output's."""
+    literal_columns = [_literal_value(lit, in_columns, full) for lit in LITERALS]
+    entries = []
+    for position, column in enumerate(out_columns):
+        fits = [
+            expression_text(function, [LITERALS[i], LITERALS[j]])
+            for function, i, j in _PAIRS
+            if FUNCTION_BY_NAME[function].evaluate(literal_columns[i], literal_columns[j], full) == column
+        ]
+        shown = "|".join(fits[:_MAX_PAIRS_SHOWN]) or "-"
+        if len(fits) > _MAX_PAIRS_SHOWN:
+            shown += f"|+{len(fits) - _MAX_PAIRS_SHOWN}"
+        entries.append(f"o{position}={shown}")
+    return "pairs: " + " ".join(entries)
 
 
 def _parse_expression(text: str) -> tuple[str | None, list[str]]:
@@ -106,6 +145,7 @@ def trace(instance, solution: Solution) -> str | None:
         "in: " + " ".join(f"b{j}={_hex(v, n)}" for j, v in enumerate(in_columns)),
         "out: " + " ".join(f"o{j}={_hex(v, n)}" for j, v in enumerate(out_columns)),
         _same_line(in_columns, out_columns, full),
+        _pairs_line(in_columns, out_columns, full),
         f"Rule: {rule_text}",
     ]
     candidates = solution.details.get("candidates", {})
@@ -166,11 +206,11 @@ def replay(instance, text: str) -> str:
     in_columns, out_columns = _columns(inputs), _columns(outputs)
     claimed_columns("in", "b", in_columns)
     claimed_columns("out", "o", out_columns)
-    same_number = line_of.get("same")
-    if same_number is None or lines[same_number] != _same_line(in_columns, out_columns, full):
-        raise ValueError(
-            f"trace's 'same:' line is missing or wrong ({_same_line(in_columns, out_columns, full)!r})"
-        )
+    for label, recompute in (("same", _same_line), ("pairs", _pairs_line)):
+        expected = recompute(in_columns, out_columns, full)
+        number = line_of.get(label)
+        if number is None or lines[number] != expected:
+            raise ValueError(f"trace's '{label}:' line is missing or wrong ({expected!r})")
     query_start = line_of.get("Query")
     if query_start is None or lines[query_start] != f"Query: x = {instance.query}":
         raise ValueError("trace has no 'Query: x = ...' line with the instance's query")
