@@ -173,3 +173,21 @@ def test_every_reference_of_every_task_passes():
         assert result.ok, (
             f"{name}: {result.rows - result.passed} of {result.rows} failed: {result.failed_ids[:10]}"
         )
+
+
+def test_the_solver_backend_answers_task_requests_with_their_references():
+    from reasonlab.inference.base import GenerationSettings
+    from reasonlab.inference.prompts import track_requests
+    from reasonlab.inference.solver import SolverBackend
+    from reasonlab.tracks.evaluation import score_records, task_requests
+
+    for name in ("math500", "mbpp", "piqa"):
+        _load_or_skip(name)
+    tasks, requests = task_requests(["math500", "mbpp", "piqa"], limit=3)
+    completions = SolverBackend().generate(track_requests(requests), GenerationSettings(max_tokens=4096))
+    records = {
+        c.id: {"id": c.id, "completion": c.text, "completion_tokens": c.completion_tokens}
+        for c in completions
+    }
+    rows = score_records(tasks, requests, records, workers=2)
+    assert len(rows) == 9 and all(row["correct"] for row in rows)

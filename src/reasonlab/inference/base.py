@@ -32,6 +32,8 @@ class Request:
     messages: list[dict[str, str]]
     # The puzzle itself, for backends that answer without a model (the solver backend).
     puzzle: str | None = None
+    # A known-good completion (a track task's reference answer), which the solver backend returns.
+    reference: str | None = None
 
 
 @dataclass

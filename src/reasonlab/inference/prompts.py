@@ -1,4 +1,4 @@
-"""Requests from puzzles, and prompt text from requests, built once for every backend."""
+"""Requests from puzzles and track tasks, and prompt text from requests, built once for every backend."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from reasonlab.inference.base import Request
 from reasonlab.prompting import chat_messages
 from reasonlab.puzzles.types import Puzzle
+from reasonlab.tracks.request import EvalRequest
 
 
 def puzzle_requests(
@@ -21,6 +22,12 @@ def puzzle_requests(
         )
         for p in puzzles
     ]
+
+
+def track_requests(requests: Iterable[EvalRequest]) -> list[Request]:
+    """Backend requests for track tasks: their own messages (prompt template and few-shot examples), and
+    their reference completion, which the solver backend answers with."""
+    return [Request(id=r.id, messages=r.messages, reference=r.reference) for r in requests]
 
 
 def prompt_text(tokenizer, request: Request, *, enable_thinking: bool) -> str:

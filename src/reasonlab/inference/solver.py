@@ -1,6 +1,7 @@
 """The solver backend: every puzzle answered by the deterministic solvers, in their own words.
 
-A family with traces answers with its step-by-step trace (what a model trained on those traces would
+A track task's request (no puzzle) is answered with its reference completion. A family with traces
+answers with its step-by-step trace (what a model trained on those traces would
 write); otherwise the completion is a one-line thought stating the inferred rule, then
 ``\\boxed{answer}``. This gives any user a reference run at once (the ceiling for a model that imitates
 the traces) and exercises the whole evaluation pipeline without a model.
@@ -65,13 +66,14 @@ class SolverBackend:
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
         for request in requests:
             started = time.perf_counter()
-            if request.puzzle is None:
+            if request.puzzle is None and request.reference is None:
                 raise ValueError(
                     f"request {request.id!r} carries no puzzle text; the solver backend needs it"
                 )
             prompt_tokens = sum(self.count_tokens(m["content"]) for m in request.messages)
             try:
-                text, finish, error = solver_completion(request.puzzle), FINISH_STOP, None
+                text = solver_completion(request.puzzle) if request.puzzle is not None else request.reference
+                finish, error = FINISH_STOP, None
             except Exception as exc:  # a solver bug must cost one row, not the run
                 text, finish, error = "", FINISH_ERROR, f"{type(exc).__name__}: {exc}"
             tokens = self.count_tokens(text)
