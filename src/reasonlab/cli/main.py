@@ -7,6 +7,7 @@ import typer
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import submit as submit_commands
+from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ puzzle_commands.register(app)
 submit_commands.register(app)
 eval_commands.register(app)
 track_commands.register(app)
+synth_commands.register(app)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 
-from reasonlab.puzzles.types import Solution, Status
+from reasonlab.puzzles.families._synthesis import (
+    boxed,
+    example_count,
+    expect,
+    final_boxed,
+    match_line,
+    trace_lines,
+)
+from reasonlab.puzzles.types import Puzzle, Solution, Status
 
 _HEADER = "In Alice's Wonderland, numbers are secretly converted into a different numeral system."
 _EXAMPLE = re.compile(r"^(\d+) -> ([A-Za-z]+)$", re.M)
@@ -15,6 +24,14 @@ _ROMAN = (
     (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
     (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
 )  # fmt: skip
+
+NUMBER_RANGE = (1, 100)
+# Example counts in the development data (3: 39%, 4: 30%, 5: 31%), unlike the other families' even split.
+EXAMPLE_COUNT_WEIGHTS = {3: 0.39, 4: 0.30, 5: 0.31}
+
+_RULE = re.compile(r"Standard Roman numerals, as every example shows: (.+)\.")
+_SHOWN = re.compile(r"(\d+)=([IVXLCDM]+)")
+_CONVERSION = re.compile(r"(\d+) = ([\d +]+) = ([IVXLCDM +]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +48,17 @@ def to_roman(n: int) -> str:
         count, n = divmod(n, value)
         out.append(symbol * count)
     return "".join(out)
+
+
+def _place_values(n: int) -> list[int]:
+    """``n`` split by decimal place, zero places dropped: 67 -> [60, 7], 100 -> [100]."""
+    parts, scale = [], 1
+    while n:
+        n, digit = divmod(n, 10)
+        if digit:
+            parts.append(digit * scale)
+        scale *= 10
+    return parts[::-1]
 
 
 class Numeral:
@@ -58,6 +86,57 @@ class Numeral:
             status=Status.SOLVED,
             rule=f"standard Roman numerals (all {len(instance.examples)} examples agree)",
         )
+
+    def generate(self, rng: random.Random, *, n_examples: int | None = None) -> Puzzle:
+        """A puzzle with ``n_examples`` conversions (default 3-5) of numbers in 1-100."""
+        numbers = [
+            rng.randint(*NUMBER_RANGE) for _ in range(example_count(rng, n_examples, EXAMPLE_COUNT_WEIGHTS))
+        ]
+        query = rng.randint(*NUMBER_RANGE)
+        prompt = (
+            f"{_HEADER} Some examples are given below:\n"
+            + "\n".join(f"{n} -> {to_roman(n)}" for n in numbers)
+            + f"\nNow, write the number {query} in the Wonderland numeral system."
+        )
+        return Puzzle("", prompt, to_roman(query))
+
+    def trace(self, instance: NumeralInstance, solution: Solution | None = None) -> str | None:
+        """Confirm the numeral system on the examples, then convert the query place by place."""
+        if any(to_roman(n) != s for n, s in instance.examples):
+            return None
+        parts = _place_values(instance.query)
+        answer = to_roman(instance.query)
+        shown = ", ".join(f"{n}={s}" for n, s in instance.examples)
+        return "\n".join(
+            [
+                f"Standard Roman numerals, as every example shows: {shown}.",
+                f"{instance.query} = {' + '.join(map(str, parts))} = {' + '.join(to_roman(p) for p in parts)}",
+                boxed(answer),
+            ]
+        )
+
+    def replay(self, instance: NumeralInstance, trace: str) -> str:
+        lines = trace_lines(trace)
+        expect(len(lines) == 3, "numeral trace: expected 3 lines")
+        shown = [_SHOWN.fullmatch(item) for item in match_line(_RULE, lines[0]).group(1).split(", ")]
+        expect(all(shown), f"malformed examples in {lines[0]!r}")
+        expect(
+            [(int(m.group(1)), m.group(2)) for m in shown] == list(instance.examples),
+            "the rule line does not list the puzzle's examples",
+        )
+        for m in shown:
+            expect(to_roman(int(m.group(1))) == m.group(2), f"{m.group(0)} is not a standard Roman numeral")
+        step = match_line(_CONVERSION, lines[1])
+        expect(int(step.group(1)) == instance.query, "the conversion is not of the query")
+        parts = [int(p) for p in step.group(2).split(" + ")]
+        numerals = step.group(3).split(" + ")
+        expect(parts == _place_values(instance.query), f"{step.group(2)} is not {instance.query} by place")
+        expect(len(numerals) == len(parts), "one numeral per place value")
+        for value, numeral in zip(parts, numerals, strict=True):
+            expect(to_roman(value) == numeral, f"{value} is {to_roman(value)}, not {numeral}")
+        answer = "".join(numerals)
+        expect(final_boxed(lines) == answer, "the boxed answer is not the joined numerals")
+        return answer
 
 
 FAMILY = Numeral()

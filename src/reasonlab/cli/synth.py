@@ -1,0 +1,223 @@
+"""Commands that make training data: synth (generated puzzles), traces (real rows)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
+from reasonlab.puzzles.solve import default_workers
+from reasonlab.synth.check import trace_many
+from reasonlab.synth.dataset import Selection, length_table, select
+from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_mix
+from reasonlab.synth.records import (
+    PUZZLE_FORMATS,
+    RECORD_FORMATS,
+    sft_record,
+    write_puzzles_csv,
+    write_records,
+)
+from reasonlab.synth.tokens import GENERATION_BUDGET, TEKKEN, load_counter
+
+_AUTO = "auto"
+_NONE = "none"
+
+
+def _default_avoid() -> list[Path]:
+    """The development set, whose prompts synthetic data must never repeat, when it is at hand."""
+    path = Path(os.environ.get("REASONLAB_DEV_CSV", "../shared/data/wonderland/dev.csv"))
+    return [path] if path.is_file() else []
+
+
+def _tokenizer_spec(spec: str) -> str | None:
+    """The tokenizer workers will load (checked here, once, so that errors are clear), or None."""
+    if spec == _NONE:
+        return None
+    if spec == _AUTO:
+        try:
+            load_counter(TEKKEN)
+        except RuntimeError as exc:
+            console.print(f"[yellow]no token counts, so no budget check: {exc}[/]")
+            return None
+        return TEKKEN
+    try:
+        load_counter(spec)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise fail(f"cannot load tokenizer {spec!r}: {exc}") from None
+    return spec
+
+
+def _avoided_prompts(paths: list[Path]) -> set[str]:
+    prompts: set[str] = set()
+    for path in paths:
+        try:
+            prompts.update(p.prompt for p in read_puzzles(path, check_family=False).puzzles)
+        except PuzzleFileError as exc:
+            raise fail(str(exc)) from None
+    return prompts
+
+
+def _report(chosen: Selection, elapsed: float, out: Path) -> None:
+    kept = chosen.kept_by_family()
+    skipped = [
+        f"{count} {what}"
+        for what, count in (("duplicates", chosen.duplicates), ("avoided prompts", chosen.avoided))
+        if count
+    ]
+    console.print(
+        f"kept {len(chosen.kept)} of {chosen.seen} rows in {elapsed:.1f} s "
+        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {out}"
+        + (f"; skipped {', '.join(skipped)}" if skipped else "")
+    )
+    console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
+    if chosen.rejected:
+        table = Table(title="Rows without a record")
+        for column in ("family", "reason", "rows"):
+            table.add_column(column, justify="right" if column == "rows" else "left")
+        for (family, reason), count in sorted(chosen.rejected.items()):
+            table.add_row(family, reason.value, str(count))
+        stdout.print(table)
+    if chosen.tokenizer and chosen.assistant_tokens:
+        table = Table(
+            title=f"Assistant-turn tokens ({chosen.tokenizer}; budget {chosen.budget} minus the prompt)"
+        )
+        for column in ("family", "rows", "median", "p95", "max"):
+            table.add_column(column, justify="left" if column == "family" else "right")
+        for row in length_table(chosen):
+            table.add_row(row.family, str(row.rows), f"{row.median:.0f}", f"{row.p95:.0f}", str(row.max))
+        stdout.print(table)
+
+
+def synth(
+    n: Annotated[int, typer.Option("--n", help="How many rows to write.", min=1)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="FILE.csv (puzzles: id,prompt,answer) or FILE.jsonl / FILE.parquet (SFT records).",
+        ),
+    ],
+    seed: Annotated[int, typer.Option(help="Same seed, same rows, whatever the number of workers.")] = 0,
+    mix: Annotated[
+        str | None,
+        typer.Option(help="Family weights, e.g. 'bit=0.3,gravity=1' (default: every family alike)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (default: every core).")] = 0,
+    tokenizer: Annotated[
+        str,
+        typer.Option(
+            help="Tokenizer for the budget: a Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."
+        ),
+    ] = _AUTO,
+    budget: Annotated[
+        int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
+    ] = GENERATION_BUDGET,
+    avoid: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="CSV whose prompts are never emitted (default: $REASONLAB_DEV_CSV or ../shared/data/wonderland/dev.csv if present)."
+        ),
+    ] = None,
+    timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+) -> None:
+    """Generate puzzles in the competition's exact format, each with a proven step-by-step trace.
+
+    SFT outputs keep only rows whose trace replays, is read by the grader's extraction as an answer that
+    verify accepts, and fits the token budget; CSV outputs keep every new puzzle.
+    """
+    if out.suffix not in RECORD_FORMATS + PUZZLE_FORMATS:
+        raise fail(f"--out must end in {', '.join(RECORD_FORMATS + PUZZLE_FORMATS)}, not {out.name!r}")
+    try:
+        mixture = Mixture.resolve(parse_mix(mix) if mix else None)
+    except MixtureError as exc:
+        raise fail(str(exc)) from None
+    if mixture.without_generator:
+        console.print(f"[yellow]no generator yet (left out): {', '.join(mixture.without_generator)}[/]")
+    records = out.suffix in RECORD_FORMATS
+    tokenizer_spec = _tokenizer_spec(tokenizer) if records else None
+    avoid_prompts = _avoided_prompts(avoid if avoid is not None else _default_avoid())
+    workers = workers or default_workers()
+    start = time.perf_counter()
+    stream = iter_traced(
+        seed, mixture, workers=workers, timeout=timeout_per_puzzle, traced=records, tokenizer=tokenizer_spec
+    )
+    with progress_bar("synthesizing", n) as advance:
+        chosen = select(
+            stream,
+            limit=n,
+            budget=budget,
+            avoid_prompts=avoid_prompts,
+            require_trace=records,
+            max_seen=50 * n + 10_000,
+            on_progress=advance,
+        )
+    elapsed = time.perf_counter() - start
+    if records:
+        write_records((sft_record(t) for t in chosen.kept), out)
+    else:
+        write_puzzles_csv((t.puzzle for t in chosen.kept), out)
+    _report(chosen, elapsed, out)
+    if len(chosen.kept) < n:
+        raise fail(
+            f"only {len(chosen.kept)} of {n} rows after {chosen.seen} attempts; see the table above", code=1
+        )
+
+
+def traces(
+    input_csv: Annotated[Path, typer.Argument(help="Labelled competition CSV (id,prompt,answer).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.jsonl or FILE.parquet of SFT records.")],
+    workers: Annotated[int, typer.Option(help="Worker processes (default: every core).")] = 0,
+    tokenizer: Annotated[
+        str,
+        typer.Option(help="A Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."),
+    ] = _AUTO,
+    budget: Annotated[
+        int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
+    ] = GENERATION_BUDGET,
+    timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+) -> None:
+    """SFT records for the real rows that the solvers answer correctly with a proven trace.
+
+    The other rows are counted by reason and listed in OUT.rejected.csv (id, family, reason, detail).
+    """
+    if out.suffix not in RECORD_FORMATS:
+        raise fail(f"--out must end in {' or '.join(RECORD_FORMATS)}, not {out.name!r}")
+    try:
+        data = read_puzzles(input_csv)
+    except PuzzleFileError as exc:
+        raise fail(str(exc)) from None
+    if not data.has_answers:
+        raise fail(f"{input_csv} has no 'answer' column: traces are proven against the gold answers")
+    tokenizer_spec = _tokenizer_spec(tokenizer)
+    workers = workers or default_workers()
+    start = time.perf_counter()
+    with progress_bar("tracing", len(data.puzzles)) as advance:
+        chosen = select(
+            trace_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, tokenizer=tokenizer_spec),
+            budget=budget,
+            on_progress=advance,
+            progress_per="seen",
+        )
+    elapsed = time.perf_counter() - start
+    write_records((sft_record(t) for t in chosen.kept), out)
+    side = out.with_name(out.stem + ".rejected.csv")
+    with side.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "family", "reason", "detail"])
+        for traced, reason in chosen.rejected_rows:
+            writer.writerow([traced.puzzle.id, traced.family or "", reason.name.lower(), traced.detail])
+    _report(chosen, elapsed, out)
+    console.print(f"rows without a record listed in {side}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(synth)
+    app.command()(traces)

@@ -1,0 +1,186 @@
+"""Tracing one puzzle and proving the trace, the same way for synthetic and real rows.
+
+A trace is accepted only when three independent readings agree: the family's ``replay`` re-executes its
+steps, the grader's ``extract`` reads its answer, and the grader's ``verify`` accepts that answer against
+the gold one. Anything else is a :class:`Rejection` with a reason, so no row is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from reasonlab.prompting import user_prompt
+from reasonlab.puzzles.classify import UnknownFamilyError, classify
+from reasonlab.puzzles.families import FAMILY_NAMES, Family, get_family
+from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
+from reasonlab.puzzles.types import Puzzle
+from reasonlab.scoring.metric import extract, verify
+from reasonlab.synth.records import assistant_text
+from reasonlab.synth.tokens import cached_counter
+
+
+class Rejection(StrEnum):
+    """Why a puzzle yields no training record."""
+
+    NO_FAMILY = "no family matches the prompt"
+    MISCLASSIFIED = "the classifier names another family than the generator"
+    UNPARSABLE = "the family cannot parse the prompt"
+    NO_TRACER = "the family has no trace/replay yet"
+    UNSOLVED = "the solver found no answer"
+    WRONG_ANSWER = "the solver's answer is not the gold answer"
+    NO_TRACE = "the family cannot trace this solution"
+    TRACE_FAILED = "the trace failed replay, extraction or verification"
+    OVER_BUDGET = "the trace is over the token budget"
+    TIMEOUT = "the per-puzzle time limit ran out"
+    ERROR = "the solver or tracer raised"
+
+
+def can_generate(family: Family) -> bool:
+    return all(callable(getattr(family, method, None)) for method in ("generate", "trace", "replay"))
+
+
+def can_trace(family: Family) -> bool:
+    return all(callable(getattr(family, method, None)) for method in ("trace", "replay"))
+
+
+def families_with(capability) -> tuple[list[str], list[str]]:
+    """(names that have the capability, names that do not yet), in registry order."""
+    have = [name for name in FAMILY_NAMES if capability(get_family(name))]
+    return have, [name for name in FAMILY_NAMES if name not in have]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceCheck:
+    replayed: str | None
+    extracted: str
+    problem: str | None  # None when the trace is proven
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_trace(family: Family, instance: Any, trace: str, gold: str) -> TraceCheck:
+    """Replay ``trace`` and read it as the grader would; it passes when both give one answer that
+    ``verify`` accepts as ``gold``."""
+    extracted = extract(trace)
+    try:
+        replayed = family.replay(instance, trace)
+    except Exception as exc:  # noqa: BLE001 - any failure to replay is a verdict on the trace
+        return TraceCheck(None, extracted, f"replay failed: {exc}")
+    if replayed != extracted:
+        return TraceCheck(
+            replayed, extracted, f"replay gives {replayed!r} but the grader reads {extracted!r}"
+        )
+    if not verify(gold, extracted):
+        return TraceCheck(replayed, extracted, f"the trace's answer {extracted!r} is not gold {gold!r}")
+    return TraceCheck(replayed, extracted, None)
+
+
+@dataclass(frozen=True, slots=True)
+class TracedPuzzle:
+    """A puzzle with its proven trace, or the reason it has none (``rejection``, ``detail``)."""
+
+    puzzle: Puzzle
+    family: str | None
+    subtype: str | None
+    trace: str | None = None
+    rejection: Rejection | None = None
+    detail: str = ""
+    prompt_tokens: int | None = None  # of the user turn, under the counter named by ``tokenizer``
+    assistant_tokens: int | None = None  # of the assistant turn (think block + final sentence)
+    tokenizer: str | None = None
+
+    @property
+    def traced_answer(self) -> str:
+        """The answer the trace boxes (equal to gold under ``verify``, not always byte for byte)."""
+        return extract(self.trace)
+
+
+def trace_puzzle(
+    puzzle: Puzzle, *, expected_family: str | None = None, timeout: float | None = None
+) -> TracedPuzzle:
+    """Classify, solve and trace ``puzzle`` (which must carry its gold answer), proving the trace."""
+    family_name = subtype = None
+
+    def rejected(reason: Rejection, detail: str = "") -> TracedPuzzle:
+        return TracedPuzzle(puzzle, family_name, subtype, rejection=reason, detail=detail)
+
+    try:
+        with time_limit(timeout):
+            try:
+                kind = classify(puzzle.prompt)
+            except UnknownFamilyError as exc:
+                return rejected(Rejection.NO_FAMILY, str(exc))
+            except ValueError as exc:
+                return rejected(Rejection.UNPARSABLE, str(exc))
+            family_name, subtype = kind.family, kind.subtype
+            if expected_family is not None and family_name != expected_family:
+                return rejected(
+                    Rejection.MISCLASSIFIED, f"generated as {expected_family}, classified {family_name}"
+                )
+            family = get_family(family_name)
+            if not can_trace(family):
+                return rejected(Rejection.NO_TRACER, family_name)
+            instance = family.parse(puzzle.prompt)
+            solution = family.solve(instance)
+            if solution.answer is None:
+                return rejected(Rejection.UNSOLVED, solution.rule)
+            if not verify(puzzle.answer, solution.answer):
+                return rejected(Rejection.WRONG_ANSWER, f"solver {solution.answer!r}, gold {puzzle.answer!r}")
+            trace = family.trace(instance, solution)
+            if trace is None:
+                return rejected(Rejection.NO_TRACE, solution.rule)
+            check = check_trace(family, instance, trace, puzzle.answer)
+            if not check.ok:
+                return rejected(Rejection.TRACE_FAILED, check.problem)
+            return TracedPuzzle(puzzle, family_name, subtype, trace)
+    except PuzzleTimeout:
+        return rejected(Rejection.TIMEOUT, f"over {timeout:g} s")
+    except Exception as exc:  # noqa: BLE001 - one broken puzzle must not stop a dataset build
+        return rejected(Rejection.ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def with_token_counts(rows: list[TracedPuzzle], tokenizer: str | None) -> list[TracedPuzzle]:
+    """``rows`` with the token counts of their chat turns under ``tokenizer`` (a :func:`load_counter`
+    spec), for the rows that have a trace; unchanged without a tokenizer."""
+    traced = [t for t in rows if t.trace is not None]
+    if tokenizer is None or not traced:
+        return rows
+    counter = cached_counter(tokenizer)
+    prompts = counter.count([user_prompt(t.puzzle.prompt) for t in traced])
+    answers = counter.count([assistant_text(t.trace, t.traced_answer) for t in traced])
+    counted = {
+        id(t): replace(t, prompt_tokens=p, assistant_tokens=a, tokenizer=counter.name)
+        for t, p, a in zip(traced, prompts, answers, strict=True)
+    }
+    return [counted.get(id(t), t) for t in rows]
+
+
+def _trace_chunk(args: tuple[list[Puzzle], float | None, str | None]) -> list[TracedPuzzle]:
+    chunk, timeout, tokenizer = args
+    return with_token_counts([trace_puzzle(p, timeout=timeout) for p in chunk], tokenizer)
+
+
+def trace_many(
+    puzzles: list[Puzzle],
+    *,
+    workers: int = 1,
+    timeout: float | None = 5.0,
+    tokenizer: str | None = None,
+    chunk_size: int = 32,
+) -> Iterator[TracedPuzzle]:
+    """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, with token
+    counts when a ``tokenizer`` spec is given."""
+    chunks = [(puzzles[i : i + chunk_size], timeout, tokenizer) for i in range(0, len(puzzles), chunk_size)]
+    if workers <= 1:
+        for chunk in chunks:
+            yield from _trace_chunk(chunk)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for rows in pool.map(_trace_chunk, chunks):
+            yield from rows

@@ -1,0 +1,115 @@
+"""Choosing the rows of a dataset from a stream of traced puzzles, in the stream's order.
+
+A row is kept when its prompt is new (deduplication), is not one of the avoided prompts (e.g. the
+development set's), has a proven trace, and its assistant turn fits the token budget (the budget minus
+the prompt's tokens). Every other row is counted by family and reason; over-budget traces are
+excluded, never truncated.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Literal
+
+from reasonlab.synth.check import Rejection, TracedPuzzle
+from reasonlab.synth.tokens import GENERATION_BUDGET, trace_budget
+
+
+@dataclass
+class Selection:
+    """The kept rows (with token counts when a tokenizer was given) and an account of the rest."""
+
+    kept: list[TracedPuzzle] = field(default_factory=list)
+    assistant_tokens: list[int] = field(default_factory=list)
+    prompt_tokens: list[int] = field(default_factory=list)
+    tokenizer: str | None = None
+    budget: int = GENERATION_BUDGET
+    seen: int = 0
+    duplicates: int = 0
+    avoided: int = 0
+    rejected: Counter = field(default_factory=Counter)  # (family, Rejection) -> rows
+    rejected_rows: list[tuple[TracedPuzzle, Rejection]] = field(default_factory=list)
+
+    def reject(self, traced: TracedPuzzle, reason: Rejection) -> None:
+        self.rejected[traced.family or "?", reason] += 1
+        self.rejected_rows.append((traced, reason))
+
+    def kept_by_family(self) -> Counter:
+        return Counter(t.family for t in self.kept)
+
+
+def select(
+    stream: Iterable[TracedPuzzle],
+    *,
+    limit: int | None = None,
+    budget: int = GENERATION_BUDGET,
+    avoid_prompts: frozenset[str] | set[str] = frozenset(),
+    require_trace: bool = True,
+    max_seen: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    progress_per: Literal["kept", "seen"] = "kept",
+) -> Selection:
+    """Keep rows from ``stream`` until ``limit`` are kept (or the stream ends, or ``max_seen`` rows
+    were examined). Without ``require_trace`` a row needs only a new, allowed prompt (puzzle files).
+    Rows that carry token counts (:func:`~reasonlab.synth.check.with_token_counts`) are held to
+    ``budget``."""
+    chosen = Selection(budget=budget)
+    prompts: set[str] = set()
+    for traced in stream if max_seen is None else islice(stream, max_seen):
+        if limit is not None and len(chosen.kept) >= limit:
+            break
+        chosen.seen += 1
+        if on_progress and progress_per == "seen":
+            on_progress(1)
+        prompt = traced.puzzle.prompt
+        if prompt in avoid_prompts:
+            chosen.avoided += 1
+            continue
+        if prompt in prompts:
+            chosen.duplicates += 1
+            continue
+        prompts.add(prompt)
+        if require_trace and traced.rejection is not None:
+            chosen.reject(traced, traced.rejection)
+            continue
+        tokens = traced.assistant_tokens
+        if tokens is not None and tokens > trace_budget(traced.prompt_tokens, budget):
+            chosen.reject(traced, Rejection.OVER_BUDGET)
+            continue
+        chosen.kept.append(traced)
+        if tokens is not None:
+            chosen.tokenizer = traced.tokenizer
+            chosen.assistant_tokens.append(tokens)
+            chosen.prompt_tokens.append(traced.prompt_tokens)
+        if on_progress and progress_per == "kept":
+            on_progress(1)
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class LengthRow:
+    family: str
+    rows: int
+    median: float
+    p95: float
+    max: int
+
+
+def length_table(selection: Selection) -> list[LengthRow]:
+    """Assistant-turn tokens per family (median, 95th percentile, max) of the kept rows."""
+    by_family: dict[str, list[int]] = defaultdict(list)
+    for traced, tokens in zip(selection.kept, selection.assistant_tokens, strict=False):
+        by_family[traced.family].append(tokens)
+    return [
+        LengthRow(name, len(counts), statistics.median(counts), _p95(counts), max(counts))
+        for name, counts in sorted(by_family.items())
+    ]
+
+
+def _p95(values: list[int]) -> float:
+    """Linear-interpolation 95th percentile (numpy's default)."""
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else float(values[0])

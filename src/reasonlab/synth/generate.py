@@ -1,0 +1,139 @@
+"""Seeded, parallel generation of traced puzzles over a family mixture.
+
+Puzzle ``i`` of seed ``s`` is drawn from its own ``random.Random`` seeded with ``(s, i)``: its family
+(by the mixture weights), its text and its trace depend on nothing else, so a seed gives the same
+output whatever the number of workers. Workers take consecutive chunks of indices; results are
+consumed in index order, and the caller decides which to keep (deduplication, excluded prompts,
+budget) and when to stop, all in that fixed order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+
+from reasonlab.puzzles.families import FAMILY_NAMES, get_family
+from reasonlab.puzzles.solve import default_workers
+from reasonlab.synth.check import TracedPuzzle, can_generate, families_with, trace_puzzle, with_token_counts
+
+
+class MixtureError(ValueError):
+    pass
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """``"bit=0.3,gravity=1"`` -> weights by family name (relative; they need not sum to 1)."""
+    weights: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in FAMILY_NAMES:
+            raise MixtureError(
+                f"bad mixture item {item!r}: expected FAMILY=WEIGHT with FAMILY one of {', '.join(FAMILY_NAMES)}"
+            )
+        try:
+            weight = float(value)
+        except ValueError:
+            raise MixtureError(f"bad weight in {item!r}: not a number") from None
+        if weight < 0:
+            raise MixtureError(f"bad weight in {item!r}: negative")
+        weights[name] = weight
+    return weights
+
+
+@dataclass(frozen=True, slots=True)
+class Mixture:
+    """The families to draw from and their weights; ``without_generator`` were asked for (or are part of
+    the default mix) but cannot generate yet, and are left out."""
+
+    weights: dict[str, float]
+    without_generator: tuple[str, ...]
+
+    @classmethod
+    def resolve(cls, requested: Mapping[str, float] | None = None) -> Mixture:
+        ready, missing = families_with(can_generate)
+        wanted = dict(requested) if requested else dict.fromkeys(FAMILY_NAMES, 1.0)
+        weights = {name: w for name, w in wanted.items() if name in ready and w > 0}
+        left_out = tuple(name for name, w in wanted.items() if name in missing and w > 0)
+        if not weights:
+            raise MixtureError(
+                "no family in the mixture can generate puzzles yet"
+                + (f" (no generator yet: {', '.join(left_out)})" if left_out else "")
+            )
+        return cls(weights, left_out)
+
+    def draw(self, rng: random.Random) -> str:
+        names = list(self.weights)
+        return rng.choices(names, weights=[self.weights[n] for n in names])[0]
+
+
+def puzzle_id(seed: int, index: int) -> str:
+    """An 8-hex-digit id like the competition's, fixed by (seed, index)."""
+    return hashlib.sha256(f"reasonlab-synth:{seed}:{index}".encode()).hexdigest()[:8]
+
+
+def generate_one(seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Mapping] | None = None):
+    """(family name, puzzle with id and gold answer) for index ``index`` of ``seed``."""
+    rng = random.Random(f"{seed}:{index}")
+    name = mixture.draw(rng)
+    puzzle = get_family(name).generate(rng, **(knobs or {}).get(name, {}))
+    return name, replace(puzzle, id=puzzle_id(seed, index))
+
+
+def _traced_chunk(args) -> list[TracedPuzzle]:
+    seed, start, stop, mixture, knobs, timeout, traced, tokenizer = args
+    out = []
+    for index in range(start, stop):
+        name, puzzle = generate_one(seed, index, mixture, knobs)
+        if traced:
+            out.append(trace_puzzle(puzzle, expected_family=name, timeout=timeout))
+        else:
+            out.append(TracedPuzzle(puzzle, name, None))
+    return with_token_counts(out, tokenizer)
+
+
+def iter_traced(
+    seed: int,
+    mixture: Mixture,
+    *,
+    workers: int | None = None,
+    knobs: Mapping[str, Mapping] | None = None,
+    timeout: float | None = 5.0,
+    chunk_size: int = 200,
+    start: int = 0,
+    traced: bool = True,
+    tokenizer: str | None = None,
+) -> Iterator[TracedPuzzle]:
+    """Traced puzzles for indices ``start, start+1, ...`` in order, without end (stop consuming to stop).
+    With ``traced=False`` the puzzles come back as generated, without solving or tracing; with a
+    ``tokenizer`` spec (see :func:`~reasonlab.synth.tokens.load_counter`), with token counts.
+
+    Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops.
+    """
+    workers = workers or default_workers()
+
+    def chunk_args(k: int):
+        first = start + k * chunk_size
+        return seed, first, first + chunk_size, mixture, knobs, timeout, traced, tokenizer
+
+    if workers <= 1:
+        k = 0
+        while True:
+            yield from _traced_chunk(chunk_args(k))
+            k += 1
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        k = 0
+        try:
+            while True:
+                while len(pending) < 2 * workers:
+                    pending.append(pool.submit(_traced_chunk, chunk_args(k)))
+                    k += 1
+                yield from pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
