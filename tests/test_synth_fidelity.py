@@ -5,7 +5,7 @@ Statistics and thresholds (10,000 generated puzzles per family against the famil
 - example counts and answer lengths (cipher: in words, others: in characters): total variation
   distance < 0.05; answer lengths in characters: Kolmogorov-Smirnov statistic < 0.05;
 - numeric inputs and outputs: two-sample Kolmogorov-Smirnov statistic < 0.05 (the 0.1% critical value
-  for these sample sizes is about 0.06), and the inputs span exactly the dev range;
+  for these sample sizes is about 0.06), and the inputs span the dev range, exceeding it by at most 1% of its width;
 - cipher: every dev sentence fits the generator's grammar, and the four sentence shapes have shares
   within total variation 0.05 of the dev shares.
 """
@@ -57,7 +57,13 @@ def ks_statistic(a, b) -> float:
 def profile(family: str, puzzles) -> dict[str, list]:
     """Per-row statistics: example count, answer length, and the family's printed values."""
     fam = get_family(family)
-    stats: dict[str, list] = {"examples": [], "answer_length": [], "answer_chars": [], "inputs": [], "outputs": []}
+    stats: dict[str, list] = {
+        "examples": [],
+        "answer_length": [],
+        "answer_chars": [],
+        "inputs": [],
+        "outputs": [],
+    }
     for p in puzzles:
         inst = fam.parse(p.prompt)
         stats["examples"].append(len(inst.examples))
@@ -115,7 +121,9 @@ def test_example_counts_and_answer_lengths_match_dev(family, generated, dev_by_f
 @pytest.mark.parametrize("family", ["gravity", "unit", "numeral"])
 def test_numeric_values_match_dev(family, generated, dev_by_family):
     ours, theirs = profile(family, generated[family]), profile(family, dev_by_family[family])
-    assert (min(ours["inputs"]), max(ours["inputs"])) == (min(theirs["inputs"]), max(theirs["inputs"]))
+    low, high = min(theirs["inputs"]), max(theirs["inputs"])
+    slack = 0.01 * (high - low)
+    assert low - slack <= min(ours["inputs"]) <= low and high <= max(ours["inputs"]) <= high + slack
     assert ks_statistic(ours["inputs"], theirs["inputs"]) < 0.05
     if theirs["outputs"]:
         assert ks_statistic(ours["outputs"], theirs["outputs"]) < 0.05

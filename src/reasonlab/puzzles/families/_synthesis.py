@@ -77,3 +77,8 @@ def checked_sum(name: str, line: str, expected_terms: list[Decimal]) -> Decimal:
     expect(terms == expected_terms, f"{line!r} does not add the right terms")
     expect(sum(terms) == Decimal(step.group(2)), f"{line!r}: the sum is {sum(terms)}")
     return Decimal(step.group(2))
+
+
+def prompt_text(intro: str, example_lines: list[str], query_line: str) -> str:
+    """The competition's layout: an intro line, one line per example, the query line."""
+    return "\n".join([intro, *example_lines, query_line])

@@ -21,6 +21,7 @@ from reasonlab.puzzles.families._synthesis import (
     expect,
     final_boxed,
     match_line,
+    prompt_text,
     trace_lines,
 )
 from reasonlab.puzzles.types import Puzzle, Solution, Status
@@ -205,10 +206,10 @@ class Cipher:
         key = dict(zip(letters, rng.sample(letters, len(letters)), strict=True))
         sentences = [_sentence(rng) for _ in range(example_count(rng, n_examples, EVEN_COUNTS))]
         query = _sentence(rng)
-        prompt = (
-            f"{_HEADER} Here are some examples:\n"
-            + "\n".join(f"{_encrypt(s, key)} -> {s}" for s in sentences)
-            + f"\nNow, decrypt the following text: {_encrypt(query, key)}"
+        prompt = prompt_text(
+            f"{_HEADER} Here are some examples:",
+            [f"{_encrypt(s, key)} -> {s}" for s in sentences],
+            f"Now, decrypt the following text: {_encrypt(query, key)}",
         )
         return Puzzle("", prompt, query)
 

@@ -17,6 +17,7 @@ from reasonlab.puzzles.families._synthesis import (
     final_boxed,
     hundredths,
     match_line,
+    prompt_text,
     sum_line,
     trace_lines,
 )
@@ -96,10 +97,10 @@ class Gravity:
         times = [hundredths(rng, *T_RANGE) for _ in range(example_count(rng, n_examples, EVEN_COUNTS))]
         query = hundredths(rng, *T_RANGE)
         lines = [f"For t = {t}s, distance = {format_distance(0.5 * g * t * t)} m" for t in times]
-        prompt = (
-            f"{_HEADER} Here are some example observations:\n"
-            + "\n".join(lines)
-            + f"\nNow, determine the falling distance for t = {query}s given d = 0.5*g*t^2."
+        prompt = prompt_text(
+            f"{_HEADER} Here are some example observations:",
+            lines,
+            f"Now, determine the falling distance for t = {query}s given d = 0.5*g*t^2.",
         )
         return Puzzle("", prompt, format_distance(0.5 * g * query * query))
 

@@ -12,6 +12,7 @@ from reasonlab.puzzles.families._synthesis import (
     expect,
     final_boxed,
     match_line,
+    prompt_text,
     trace_lines,
 )
 from reasonlab.puzzles.types import Puzzle, Solution, Status
@@ -93,10 +94,10 @@ class Numeral:
             rng.randint(*NUMBER_RANGE) for _ in range(example_count(rng, n_examples, EXAMPLE_COUNT_WEIGHTS))
         ]
         query = rng.randint(*NUMBER_RANGE)
-        prompt = (
-            f"{_HEADER} Some examples are given below:\n"
-            + "\n".join(f"{n} -> {to_roman(n)}" for n in numbers)
-            + f"\nNow, write the number {query} in the Wonderland numeral system."
+        prompt = prompt_text(
+            f"{_HEADER} Some examples are given below:",
+            [f"{n} -> {to_roman(n)}" for n in numbers],
+            f"Now, write the number {query} in the Wonderland numeral system.",
         )
         return Puzzle("", prompt, to_roman(query))
 

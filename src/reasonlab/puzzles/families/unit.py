@@ -17,6 +17,7 @@ from reasonlab.puzzles.families._synthesis import (
     final_boxed,
     hundredths,
     match_line,
+    prompt_text,
     sum_line,
     trace_lines,
 )
@@ -93,10 +94,8 @@ class Unit:
         metres = [hundredths(rng, *METRES_RANGE) for _ in range(example_count(rng, n_examples, EVEN_COUNTS))]
         query = hundredths(rng, *METRES_RANGE)
         lines = [f"{x} m becomes {format_value(factor * x)}" for x in metres]
-        prompt = (
-            f"{_HEADER} For example:\n"
-            + "\n".join(lines)
-            + f"\nNow, convert the following measurement: {query} m"
+        prompt = prompt_text(
+            f"{_HEADER} For example:", lines, f"Now, convert the following measurement: {query} m"
         )
         return Puzzle("", prompt, format_value(factor * query))
 

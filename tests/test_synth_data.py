@@ -1,0 +1,188 @@
+"""SFT records, token budgets, deterministic parallel generation, and the synth/traces commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from reasonlab.cli.main import app
+from reasonlab.prompting import render_chat, user_prompt
+from reasonlab.puzzles.io import read_puzzles
+from reasonlab.scoring.metric import extract, verify
+from reasonlab.synth.check import Rejection, trace_puzzle, with_token_counts
+from reasonlab.synth.dataset import length_table, select
+from reasonlab.synth.generate import Mixture, MixtureError, generate_one, iter_traced, parse_mix
+from reasonlab.synth.records import read_records, sft_record, write_records
+from reasonlab.synth.tokens import train_byte_bpe
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def mixture():
+    return Mixture.resolve({"gravity": 1, "unit": 1, "cipher": 1, "numeral": 1})
+
+
+@pytest.fixture(scope="module")
+def traced_rows(mixture):
+    return [trace_puzzle(generate_one(3, i, mixture)[1]) for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def tokenizer_file(tmp_path_factory, traced_rows):
+    """A byte-level BPE trained in seconds on prompts and traces, saved like any HF tokenizer.json."""
+    texts = [user_prompt(t.puzzle.prompt) for t in traced_rows] + [t.trace for t in traced_rows]
+    path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
+    train_byte_bpe(texts, vocab_size=400).tokenizer.save(str(path))
+    return path
+
+
+def test_record_is_the_grader_prompt_and_a_think_block_with_the_boxed_answer(traced_rows):
+    traced = traced_rows[0]
+    record = sft_record(traced)
+    user, assistant = record["messages"]
+    assert (user["role"], assistant["role"]) == ("user", "assistant")
+    assert user["content"] == user_prompt(traced.puzzle.prompt)
+    assert assistant["content"].startswith("<think>\n" + traced.trace + "\n</think>\n")
+    assert verify(record["answer"], extract(assistant["content"]))
+    rendered = render_chat(record["messages"], add_generation_prompt=False)
+    assert rendered.count("<think>") == 1 and rendered.count("</think>") == 1
+    assert "<think>\n" + traced.trace + "\n</think>\n" in rendered
+
+
+def test_jsonl_and_parquet_hold_the_same_records_and_datasets_reads_messages(tmp_path, traced_rows):
+    records = [sft_record(t) for t in traced_rows if t.trace]
+    for name in ("r.jsonl", "r.parquet"):
+        write_records(records, tmp_path / name)
+        assert read_records(tmp_path / name) == records
+    datasets = pytest.importorskip("datasets")
+    loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "r.parquet"), split="train")
+    assert loaded[0]["messages"] == records[0]["messages"]
+
+
+def test_over_budget_traces_are_excluded_not_truncated(tokenizer_file, traced_rows):
+    counted = with_token_counts(traced_rows, str(tokenizer_file))
+    assert all(t.assistant_tokens > 0 for t in counted if t.trace)
+    lengths = sorted(t.prompt_tokens + t.assistant_tokens for t in counted if t.trace)
+    budget = lengths[len(lengths) // 2]
+    chosen = select(counted, budget=budget)
+    assert chosen.kept and chosen.rejected
+    assert all(t.prompt_tokens + t.assistant_tokens <= budget for t in chosen.kept)
+    assert {reason for _, reason in chosen.rejected} == {Rejection.OVER_BUDGET}
+    assert all(
+        t.trace == next(u.trace for u in traced_rows if u.puzzle.id == t.puzzle.id) for t in chosen.kept
+    )
+    table = length_table(chosen)
+    assert sum(row.rows for row in table) == len(chosen.kept)
+    assert all(row.median <= row.p95 <= row.max for row in table)
+
+
+def test_duplicates_and_avoided_prompts_are_skipped(traced_rows):
+    stream = traced_rows[:10] + traced_rows[:5]
+    chosen = select(stream, avoid_prompts={traced_rows[0].puzzle.prompt})
+    assert (chosen.duplicates, chosen.avoided, len(chosen.kept)) == (4, 2, 9)
+
+
+def test_same_seed_same_rows_whatever_the_worker_count(mixture):
+    def first(workers):
+        stream = iter_traced(11, mixture, workers=workers, chunk_size=25)
+        return [(t.puzzle, t.trace) for t, _ in zip(stream, range(120), strict=False)]
+
+    one = first(1)
+    assert one == first(2)
+    assert one != [
+        (t.puzzle, t.trace) for t, _ in zip(iter_traced(12, mixture, workers=1), range(120), strict=False)
+    ]
+
+
+def test_mixture_weights_shape_the_families_and_missing_generators_are_reported():
+    mixture = Mixture.resolve({"gravity": 3, "numeral": 1, "bit": 0})
+    drawn = [mixture.draw(random.Random(i)) for i in range(2000)]
+    assert set(drawn) == {"gravity", "numeral"}
+    assert 0.7 < drawn.count("gravity") / len(drawn) < 0.8
+    assert set(Mixture.resolve().without_generator) <= {"bit", "equation"}
+    with pytest.raises(MixtureError):
+        parse_mix("gravity=x")
+    with pytest.raises(MixtureError):
+        parse_mix("planets=1")
+
+
+def test_synth_command_writes_competition_csv_and_identical_sft_files(tmp_path, tokenizer_file):
+    csv_out, jsonl_out, parquet_out = tmp_path / "s.csv", tmp_path / "s.jsonl", tmp_path / "s.parquet"
+    common = [
+        "--n",
+        "30",
+        "--seed",
+        "5",
+        "--mix",
+        "gravity=1,cipher=1,numeral=1,unit=1",
+        "--avoid",
+        str(csv_out),
+    ]
+    result = runner.invoke(app, ["synth", *common[:-2], "--out", str(csv_out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    puzzles = read_puzzles(csv_out).puzzles
+    assert len(puzzles) == 30 and all(len(p.id) == 8 for p in puzzles)
+    with csv_out.open(newline="") as fh:
+        assert next(csv.reader(fh)) == ["id", "prompt", "answer"]
+    tokenizer = ["--tokenizer", str(tokenizer_file)]
+    assert (
+        runner.invoke(
+            app, ["synth", *common[:-2], *tokenizer, "--out", str(jsonl_out), "--workers", "1"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app, ["synth", *common[:-2], *tokenizer, "--out", str(parquet_out), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert read_records(jsonl_out) == read_records(parquet_out)
+    assert len(read_records(jsonl_out)) == 30
+    # with the first file's prompts avoided, none of them comes back
+    avoided = tmp_path / "a.jsonl"
+    assert (
+        runner.invoke(
+            app, ["synth", *common, "--tokenizer", "none", "--out", str(avoided), "--workers", "1"]
+        ).exit_code
+        == 0
+    )
+    assert not {p.prompt for p in puzzles} & {user_prompt_text(r) for r in read_records(avoided)}
+
+
+def user_prompt_text(record) -> str:
+    return record["messages"][0]["content"].rsplit("\n", 1)[0]
+
+
+def test_synth_command_rejects_a_bad_mixture_or_suffix(tmp_path):
+    assert (
+        runner.invoke(
+            app, ["synth", "--n", "3", "--mix", "gravity=-1", "--out", str(tmp_path / "x.csv")]
+        ).exit_code
+        == 2
+    )
+    assert runner.invoke(app, ["synth", "--n", "3", "--out", str(tmp_path / "x.txt")]).exit_code == 2
+
+
+def test_traces_command_keeps_solved_rows_and_lists_the_rest(tmp_path, traced_rows):
+    source = tmp_path / "real.csv"
+    rows = [t.puzzle for t in traced_rows[:8]]
+    wrong = rows[0].__class__(rows[0].id, rows[0].prompt, "not the answer")
+    with source.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "prompt", "answer"])
+        for p in [wrong, *rows[1:]]:
+            writer.writerow([p.id, p.prompt, p.answer])
+    out = tmp_path / "real.jsonl"
+    result = runner.invoke(
+        app, ["traces", str(source), "--out", str(out), "--workers", "1", "--tokenizer", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_records(out)] == [p.id for p in rows[1:]]
+    with (tmp_path / "real.rejected.csv").open(newline="") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [(r["id"], r["reason"]) for r in rejected] == [(wrong.id, "wrong_answer")]
+    assert json.loads(out.read_text().splitlines()[0])["messages"][0]["role"] == "user"
