@@ -40,6 +40,7 @@ _INTRO = (
 )
 _QUERY_LINE = "\n\nNow, determine the output for: "
 _TRIES_PER_RULE = 20
+_LISTED_ANSWERS = 5  # candidate answers named in an ambiguous solution's rule text
 EXAMPLE_COUNTS = (7, 8, 9, 10)  # the competition's range; dev.csv has each about equally often
 # How often the generator draws each rule kind by default. Fitted (non-negative least squares) so that
 # generated puzzles match dev.csv in how often each kind of rule fits the examples and how often the
@@ -96,10 +97,10 @@ def solve_instance(instance: BitInstance) -> Solution:
     status = Status.SOLVED if len(votes) == 1 else Status.AMBIGUOUS
     text = f"out = {rule.text}"
     if status is Status.AMBIGUOUS:
-        ranked = ", ".join(f"{a} ({votes[a]})" for a in sorted(votes, key=votes.get, reverse=True))
-        text += (
-            f"; {len(rules)} rules fit and disagree on the query; answer with most fitting rules: {ranked}"
-        )
+        ranked = [f"{a} ({count})" for a, count in votes.most_common(_LISTED_ANSWERS)]
+        if len(votes) > _LISTED_ANSWERS:
+            ranked.append(f"{len(votes) - _LISTED_ANSWERS} more")
+        text += f"; {len(rules)} rules fit and disagree on the query; took the answer most give: {', '.join(ranked)}"
     return Solution(
         answer,
         status,

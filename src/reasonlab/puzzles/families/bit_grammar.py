@@ -79,6 +79,10 @@ ATOMS = _make_atoms()
 ATOM_BY_NAME = {atom.name: atom for atom in ATOMS}
 
 
+# Every function is bitwise; ch(s, a, b) = s ? a : b and sel_nand_xnor(s, a, b) = s ? nand(a, b) : xnor(a, b)
+# select by their first argument; ao = (a & b) | c, oa = (a | b) & c, ax = (a & b) ^ c, ox = (a | b) ^ c,
+# xa = (a ^ b) & c, xo = (a ^ b) | c.
+#
 # A function's "solver" answers: given the packed values u, v of the first arguments and the packed target
 # y, which values of the last argument w make f(u, v, w) == y? It returns (mask, value): w must equal
 # ``value`` on the bits of ``mask`` and is free elsewhere; or None when no w works. ``full`` is all ones.
@@ -90,10 +94,9 @@ class Function:
     name: str
     arity: int
     evaluate: Callable[..., int]  # (args..., full) -> packed result
-    solve_last: Solver | None  # for arity 3; binary functions are solved the same way with u only
+    solve_last: Solver  # binary functions are solved for their second argument, ignoring v
     symmetric_prefix: bool  # whether swapping the first two arguments gives the same function
     fully_symmetric: bool = False  # whether any permutation of the arguments gives the same function
-    description: str = ""
 
 
 def _solve_and(u, _v, y, full):
@@ -158,22 +161,12 @@ def _solve_xor_or(a, b, y, full):  # (a ^ b) | c
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    Function("and", 2, lambda a, b, full: a & b, _solve_and, True, True, "a AND b"),
-    Function("or", 2, lambda a, b, full: a | b, _solve_or, True, True, "a OR b"),
-    Function("xor", 2, lambda a, b, full: a ^ b, _solve_xor, True, True, "a XOR b"),
-    Function(
-        "maj",
-        3,
-        lambda a, b, c, full: (a & b) | (a & c) | (b & c),
-        _solve_maj,
-        True,
-        True,
-        "majority of a, b, c",
-    ),
-    Function("par3", 3, lambda a, b, c, full: a ^ b ^ c, _solve_par, True, True, "a XOR b XOR c"),
-    Function(
-        "ch", 3, lambda s, a, b, full: (s & a) | (~s & b & full), _solve_choice, False, False, "s ? a : b"
-    ),
+    Function("and", 2, lambda a, b, full: a & b, _solve_and, True, True),
+    Function("or", 2, lambda a, b, full: a | b, _solve_or, True, True),
+    Function("xor", 2, lambda a, b, full: a ^ b, _solve_xor, True, True),
+    Function("maj", 3, lambda a, b, c, full: (a & b) | (a & c) | (b & c), _solve_maj, True, True),
+    Function("par3", 3, lambda a, b, c, full: a ^ b ^ c, _solve_par, True, True),
+    Function("ch", 3, lambda s, a, b, full: (s & a) | (~s & b & full), _solve_choice, False, False),
     Function(
         "sel_nand_xnor",
         3,
@@ -181,14 +174,13 @@ FUNCTIONS: tuple[Function, ...] = (
         _solve_sel_nand_xnor,
         False,
         False,
-        "s ? NAND(a,b) : XNOR(a,b)",
     ),
-    Function("ao", 3, lambda a, b, c, full: (a & b) | c, _solve_and_or, True, False, "(a AND b) OR c"),
-    Function("oa", 3, lambda a, b, c, full: (a | b) & c, _solve_or_and, True, False, "(a OR b) AND c"),
-    Function("ax", 3, lambda a, b, c, full: (a & b) ^ c, _solve_and_xor, True, False, "(a AND b) XOR c"),
-    Function("ox", 3, lambda a, b, c, full: (a | b) ^ c, _solve_or_xor, True, False, "(a OR b) XOR c"),
-    Function("xa", 3, lambda a, b, c, full: (a ^ b) & c, _solve_xor_and, True, False, "(a XOR b) AND c"),
-    Function("xo", 3, lambda a, b, c, full: (a ^ b) | c, _solve_xor_or, True, False, "(a XOR b) OR c"),
+    Function("ao", 3, lambda a, b, c, full: (a & b) | c, _solve_and_or, True, False),
+    Function("oa", 3, lambda a, b, c, full: (a | b) & c, _solve_or_and, True, False),
+    Function("ax", 3, lambda a, b, c, full: (a & b) ^ c, _solve_and_xor, True, False),
+    Function("ox", 3, lambda a, b, c, full: (a | b) ^ c, _solve_or_xor, True, False),
+    Function("xa", 3, lambda a, b, c, full: (a ^ b) & c, _solve_xor_and, True, False),
+    Function("xo", 3, lambda a, b, c, full: (a ^ b) | c, _solve_xor_or, True, False),
 )
 FUNCTION_BY_NAME = {f.name: f for f in FUNCTIONS}
 RULE_KINDS: tuple[str, ...] = ("atom", *FUNCTION_BY_NAME)
