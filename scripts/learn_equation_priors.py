@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import defaultdict
 from pathlib import Path
 
 from reasonlab.puzzles.families.equation import FAMILY
@@ -26,11 +27,10 @@ def explained_rows(puzzles):
         if puzzle.answer is None or not FAMILY.matches(puzzle.prompt):
             continue
         instance = FAMILY.parse(puzzle.prompt)
-        fitting = [
-            rules
-            for rules, answer in FAMILY.hypotheses(instance)
-            if answer is not None and verify(puzzle.answer, answer)
-        ]
+        fitting: dict[tuple, float] = defaultdict(float)
+        for rules, answer, share in FAMILY.hypotheses(instance):
+            if answer is not None and verify(puzzle.answer, answer):
+                fitting[tuple(sorted(rules.items()))] += share
         yield instance.numeric, fitting
 
 

@@ -1,4 +1,4 @@
-"""Numeric equations: the rule inventory, hand-built puzzles per rule kind, priors, dev accuracy."""
+"""Numeric equations: the rule inventory, hand-built puzzles per rule kind, priors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, compatible
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import verify
 
 HEADER = (
     "In Alice's Wonderland, a secret set of transformation rules is applied to equations. "
@@ -106,22 +105,3 @@ def test_priors_are_sane():
     # the operator characters lean towards their usual meaning in numeric prompts
     assert priors.weight(r["flip_add"], "+", True) > priors.weight(r["flip_mul"], "+", True)
     assert priors.weight(r["flip_mul"], "*", True) > priors.weight(r["flip_add"], "*", True)
-
-
-NUMERIC_TARGETS = {"numeric-deduce": 0.95, "numeric-guess": 0.35}
-
-
-def test_dev_accuracy_numeric(dev_puzzles):
-    scores: dict[str, list[int]] = {}
-    for puzzle in dev_puzzles:
-        if not FAMILY.matches(puzzle.prompt):
-            continue
-        instance = FAMILY.parse(puzzle.prompt)
-        subtype = FAMILY.subtype(instance)
-        if subtype not in NUMERIC_TARGETS:
-            continue
-        answer = FAMILY.solve(instance).answer
-        scores.setdefault(subtype, []).append(answer is not None and verify(puzzle.answer, answer))
-    for subtype, target in NUMERIC_TARGETS.items():
-        hits = scores[subtype]
-        assert sum(hits) / len(hits) >= target, (subtype, sum(hits), len(hits))

@@ -7,11 +7,15 @@ Subtypes: *numeric* (operands are digits) or *symbolic* (digits hidden behind sy
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import default_priors
+from reasonlab.puzzles.families.equation_rules import Rule
+from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
+from reasonlab.puzzles.families.equation_symbolic import solve_symbolic
 from reasonlab.puzzles.types import Solution
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
@@ -71,16 +75,21 @@ class EquationFamily:
         kind = "numeric" if instance.numeric else "symbolic"
         return f"{kind}-{'deduce' if instance.deducible else 'guess'}"
 
-    def hypotheses(self, instance: EquationInstance):
-        """(rule per operator, answer to the query) for every hypothesis that fits the examples."""
+    def hypotheses(self, instance: EquationInstance) -> Iterator[tuple[dict[str, Rule], str | None, float]]:
+        """(rule per operator, answer to the query, share) for every hypothesis fitting the examples;
+        the share splits a symbolic hypothesis over the digits its query symbols may take."""
         if instance.numeric:
-            return numeric_hypotheses(instance)
-        return iter(())
+            for rules, answer in numeric_hypotheses(instance):
+                yield rules, answer, 1.0
+            return
+        found, _ = symbolic_hypotheses(instance)
+        for rules, answer, share, _digits in found:
+            yield rules, answer, share
 
     def solve(self, instance: EquationInstance) -> Solution:
         if instance.numeric:
             return solve_numeric(instance, default_priors())
-        return Solution.unsolved("no symbolic solver yet")
+        return solve_symbolic(instance, default_priors())
 
 
 FAMILY = EquationFamily()

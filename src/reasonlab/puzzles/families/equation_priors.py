@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -76,18 +76,19 @@ def default_priors() -> RulePriors:
 
 
 def count_rules(
-    explained: Iterable[tuple[bool, Sequence[Mapping[str, Rule]]]], iterations: int = 30
+    explained: Iterable[tuple[bool, Mapping[tuple[tuple[str, Rule], ...], float]]], iterations: int = 30
 ) -> RulePriors:
     """Priors from labelled puzzles by expectation-maximisation.
 
-    ``explained`` gives, per puzzle, whether it is numeric and the rule assignments that fit its
-    examples *and* its gold answer. Each puzzle spreads one count per operator over its assignments in
-    proportion to their weight under the current priors (uniform at first); the counts then become the
-    next priors."""
+    ``explained`` gives, per puzzle, whether it is numeric and the rule assignments (as sorted
+    (operator, rule) pairs) that fit its examples *and* its gold answer, each with its share of the
+    digit-map hypotheses (1 per assignment in numeric puzzles). Each puzzle spreads one count per
+    operator over its assignments in proportion to share times weight under the current priors
+    (uniform at first); the counts then become the next priors."""
     rows = [
         [
-            [(operator_class(op, numeric), rule.name) for op, rule in assignment.items()]
-            for assignment in fitting
+            ([(operator_class(op, numeric), rule.name) for op, rule in key], share)
+            for key, share in fitting.items()
         ]
         for numeric, fitting in explained
         if fitting
@@ -96,9 +97,11 @@ def count_rules(
     for _ in range(iterations):
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for fitting in rows:
-            weights = [math.prod(priors.class_weight(cls, name) for cls, name in a) for a in fitting]
+            weights = [
+                share * math.prod(priors.class_weight(c, name) for c, name in a) for a, share in fitting
+            ]
             total = sum(weights)
-            for assignment, weight in zip(fitting, weights, strict=True):
+            for (assignment, _), weight in zip(fitting, weights, strict=True):
                 for cls, name in assignment:
                     counts[cls][name] += weight / total
         priors = RulePriors({cls: dict(table) for cls, table in counts.items()})

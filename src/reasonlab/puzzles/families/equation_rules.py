@@ -162,12 +162,15 @@ def compatible(rules: Iterable[Rule]) -> bool:
     return len(modes) <= 1
 
 
+SIGN = "\x00"  # stands for the operator character where a result table marks a sign
+
+
 @cache
 def result_table(rule_name: str) -> tuple[str | None, ...]:
-    """The rule's printed result for every operand pair, indexed ``100*left + right``, with ``#`` for
-    the operator character (computed once per process)."""
+    """The rule's printed result for every operand pair, indexed ``100*left + right``, with
+    :data:`SIGN` for the operator character (computed once per process)."""
     rule = RULES_BY_NAME[rule_name]
-    return tuple(rule.apply(f"{i // 100:02d}", f"{i % 100:02d}", "#") for i in range(10000))
+    return tuple(rule.apply(f"{i // 100:02d}", f"{i % 100:02d}", SIGN) for i in range(10000))
 
 
 def assignments(candidates: Mapping[str, Sequence[Rule]]) -> Iterator[dict[str, Rule]]:

@@ -1,0 +1,21 @@
+"""Equation accuracy on the development data, per subtype (skipped where the data is absent)."""
+
+from __future__ import annotations
+
+from reasonlab.puzzles.families.equation import FAMILY
+from reasonlab.scoring.metric import verify
+
+# measured: numeric-deduce 0.955, numeric-guess 0.39, symbolic-deduce 0.73, symbolic-guess 0.29
+TARGETS = {"numeric-deduce": 0.95, "numeric-guess": 0.35, "symbolic-deduce": 0.70, "symbolic-guess": 0.25}
+
+
+def test_dev_accuracy_per_subtype(dev_puzzles):
+    scores: dict[str, list[bool]] = {subtype: [] for subtype in TARGETS}
+    for puzzle in dev_puzzles:
+        if not FAMILY.matches(puzzle.prompt):
+            continue
+        instance = FAMILY.parse(puzzle.prompt)
+        answer = FAMILY.solve(instance).answer
+        scores[FAMILY.subtype(instance)].append(answer is not None and verify(puzzle.answer, answer))
+    measured = {subtype: sum(hits) / len(hits) for subtype, hits in scores.items()}
+    assert all(measured[s] >= target for s, target in TARGETS.items()), measured
