@@ -82,6 +82,9 @@ def test_a_wrong_program_fails_its_tests_in_the_sandbox():
     body_only = "```python\n    return False\n```"  # completed with the prompt's signature, but wrong
     assert python_code(body_only, request).startswith(request.metadata["signature_prompt"])
     assert not task.score(request, body_only).correct
+    whole_without_imports = request.reference.replace("from typing import List\n", "")
+    assert "List" in whole_without_imports and "import" not in whole_without_imports
+    assert task.score(request, whole_without_imports).correct
     hostile = "```python\nimport os\nos.system('echo pwned > /tmp/x')\nwhile True: pass\n```"
     assert not task.score(request, hostile).correct
 

@@ -16,6 +16,7 @@ from reasonlab.tracks.request import EvalRequest
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _THOUSANDS_SEPARATOR = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CODE_BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
+_IMPORT_LINE = re.compile(r"^(?:import|from)\s+\w")
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _LETTER_ANSWER = re.compile(r"(?:answer|option|choice)\s*(?:is|:)?\s*\(?([A-J])\b\)?", re.IGNORECASE)
 _LEADING_LETTER = re.compile(r"^\(?([A-J])(?:[).:\s]|$)")
@@ -48,15 +49,19 @@ def number(completion: str, request: EvalRequest | None = None) -> str:
 
 
 def python_code(completion: str, request: EvalRequest) -> str:
-    """The last fenced code block (or the whole completion); a body-only answer to a HumanEval prompt
-    is completed with the prompt's signature."""
+    """The last fenced code block (or the whole completion). Against a HumanEval prompt, a body-only
+    answer is completed with the prompt's signature, and a whole function gets the prompt's imports
+    (models often drop the ``from typing import List`` their signature needs)."""
     blocks = _CODE_BLOCK.findall(completion)
     code = blocks[-1] if blocks else completion
     entry_point = request.metadata.get("entry_point")
     signature = request.metadata.get("signature_prompt")
-    if entry_point and signature and not re.search(rf"\bdef\s+{re.escape(entry_point)}\s*\(", code):
-        code = signature + code
-    return code
+    if not (entry_point and signature):
+        return code
+    if not re.search(rf"\bdef\s+{re.escape(entry_point)}\s*\(", code):
+        return signature + code
+    imports = [line for line in signature.splitlines() if _IMPORT_LINE.match(line)]
+    return "\n".join([*imports, code]) if imports else code
 
 
 def choice_letter(completion: str, request: EvalRequest) -> str:
