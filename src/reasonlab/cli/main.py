@@ -9,6 +9,7 @@ from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
+from reasonlab.cli import train as train_commands
 
 app = typer.Typer(
     name="reasonlab",
@@ -22,6 +23,7 @@ submit_commands.register(app)
 eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
+train_commands.register(app)
 
 
 if __name__ == "__main__":

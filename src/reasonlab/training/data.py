@@ -1,0 +1,102 @@
+"""Training data: SFT records (chat messages) and GRPO prompts (puzzles with gold answers) as datasets.
+
+SFT records are what ``reasonlab synth`` writes: JSONL or Parquet rows with a ``messages`` column (the
+grader's user turn, then the assistant turn ``<think>\\n...\\n</think>\\n...\\boxed{answer}``). They become
+TRL's conversational prompt-completion format, so the loss falls on the assistant turn only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reasonlab.prompting import grader_messages
+
+
+class DataError(ValueError):
+    pass
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    """Rows of a JSONL, JSON-array or Parquet file; errors name the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    if path.suffix == ".csv":
+        from reasonlab.puzzles.io import read_puzzles
+
+        return [{"id": p.id, "prompt": p.prompt, "answer": p.answer} for p in read_puzzles(path).puzzles]
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+    return rows
+
+
+def to_prompt_completion(row: dict, where: str) -> dict:
+    """One SFT record -> {prompt: [turns before the last], completion: [last assistant turn]}."""
+    if "prompt" in row and "completion" in row:
+        return {"prompt": row["prompt"], "completion": row["completion"]}
+    messages = row.get("messages")
+    if not isinstance(messages, list) or len(messages) < 2:
+        raise DataError(f"{where}: needs a 'messages' list (user turn, assistant turn) or prompt/completion")
+    for message in messages:
+        if not isinstance(message, dict) or "role" not in message or "content" not in message:
+            raise DataError(f"{where}: every message needs 'role' and 'content'")
+    if messages[-1]["role"] != "assistant":
+        raise DataError(f"{where}: the last message must be the assistant's, got {messages[-1]['role']!r}")
+    plain = [{"role": m["role"], "content": m["content"]} for m in messages]
+    return {"prompt": plain[:-1], "completion": plain[-1:]}
+
+
+def load_sft_dataset(paths: list[str], max_rows: int | None = None):
+    from datasets import Dataset
+
+    records = []
+    for path in paths:
+        for number, row in enumerate(read_rows(path), 1):
+            records.append(to_prompt_completion(row, f"{path}, record {number}"))
+    if not records:
+        raise DataError(f"no SFT records in {', '.join(paths)}")
+    return Dataset.from_list(records[:max_rows] if max_rows else records)
+
+
+def load_prompt_dataset(paths: list[str], max_rows: int | None = None):
+    """Puzzles with gold answers -> {prompt: the grader's messages, answer, id} for GRPO."""
+    from datasets import Dataset
+
+    records = []
+    for path in paths:
+        for number, row in enumerate(read_rows(path), 1):
+            where = f"{path}, record {number}"
+            if row.get("answer") in (None, ""):
+                raise DataError(f"{where}: no 'answer' (GRPO rewards need the gold answer)")
+            if isinstance(row.get("prompt"), str):
+                prompt = grader_messages(row["prompt"])
+            elif isinstance(row.get("messages"), list):
+                prompt = [m for m in row["messages"] if m["role"] != "assistant"]
+            else:
+                raise DataError(f"{where}: needs a puzzle 'prompt' text or 'messages'")
+            records.append({"prompt": prompt, "answer": str(row["answer"]), "id": str(row.get("id", number))})
+    if not records:
+        raise DataError(f"no puzzles in {', '.join(paths)}")
+    return Dataset.from_list(records[:max_rows] if max_rows else records)
+
+
+def split_eval(dataset, eval_paths: list[str], eval_fraction: float, seed: int, loader, max_rows=None):
+    """(train, eval or None): eval files if given, else a seeded fraction held out from train."""
+    if eval_paths:
+        return dataset, loader(eval_paths, max_rows)
+    if eval_fraction > 0 and len(dataset) > 1:
+        parts = dataset.train_test_split(test_size=eval_fraction, seed=seed)
+        return parts["train"], parts["test"]
+    return dataset, None
