@@ -6,17 +6,19 @@ Subtypes: *numeric* (operands are digits) or *symbolic* (digits hidden behind sy
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from reasonlab.puzzles.families import equation_synth, equation_trace
 from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
 from reasonlab.puzzles.families.equation_symbolic import solve_symbolic
-from reasonlab.puzzles.types import Solution
+from reasonlab.puzzles.types import Puzzle, Solution
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
 _EXAMPLE = re.compile(r"^(\S{5}) = (.*)$", re.M)
@@ -90,6 +92,20 @@ class EquationFamily:
         if instance.numeric:
             return solve_numeric(instance, default_priors())
         return solve_symbolic(instance, default_priors())
+
+    def generate(
+        self, rng: random.Random, *, subtype: str | None = None, n_examples: int | None = None
+    ) -> Puzzle:
+        """A new puzzle of ``subtype`` (numeric|symbolic-deduce|guess; default: the development data's
+        shares) with ``n_examples`` examples (default 3-5); see :mod:`equation_synth`."""
+        return equation_synth.generate(rng, default_priors(), subtype=subtype, n_examples=n_examples)
+
+    def trace(self, instance: EquationInstance, solution: Solution | None = None) -> str | None:
+        """Each operator's rule checked on its examples, the digit map for symbolic puzzles, the query."""
+        return equation_trace.trace(instance, solution or self.solve(instance))
+
+    def replay(self, instance: EquationInstance, trace: str) -> str:
+        return equation_trace.replay(instance, trace)
 
 
 FAMILY = EquationFamily()

@@ -1,0 +1,106 @@
+"""New equation puzzles in the competition's exact text, drawn from the same rule inventory.
+
+A puzzle has 1-3 operators; each gets a rule drawn from the learned priors (by operator class) among
+those the regularities still allow (one flip mode, one rule per group); operands are uniform two-digit
+strings ``00``-``99``. Symbolic puzzles then write each digit as one of ten symbols drawn from the
+same 26-character pool as the operators. The shares below were measured on the development data.
+"""
+
+from __future__ import annotations
+
+import random
+
+from reasonlab.puzzles.families._synthesis import EVEN_COUNTS, example_count, prompt_text
+from reasonlab.puzzles.families.equation_priors import RulePriors
+from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule, compatible
+from reasonlab.puzzles.types import Puzzle
+
+INTRO = (
+    "In Alice's Wonderland, a secret set of transformation rules is applied to equations. "
+    "Below are a few examples:"
+)
+QUERY = "Now, determine the result for: {}"
+POOL = "!\"#$%&'()*+-/:<>?@[\\]^`{|}"  # operators and digit symbols alike
+SUBTYPES = {"numeric-deduce": 356, "numeric-guess": 95, "symbolic-deduce": 401, "symbolic-guess": 83}
+# operators among the examples: deduce rows show 1-3, guess rows 1-2 (plus the query's unseen one)
+EXAMPLE_OPERATORS = {"deduce": {1: 2, 2: 45, 3: 53}, "guess": {1: 20, 2: 80}}
+# numeric prompts use + - * for about one operator in six each; the other 23 characters share the rest
+NUMERIC_OPERATOR_WEIGHTS = {"+": 146, "-": 170, "*": 158}
+OTHER_OPERATOR_WEIGHT = 573 / 23
+
+
+def _weighted(rng: random.Random, weights: dict) -> object:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+def _operators(rng: random.Random, count: int, numeric: bool) -> list[str]:
+    chosen: list[str] = []
+    while len(chosen) < count:
+        weights = {
+            ch: NUMERIC_OPERATOR_WEIGHTS.get(ch, OTHER_OPERATOR_WEIGHT) if numeric else 1.0
+            for ch in POOL
+            if ch not in chosen
+        }
+        chosen.append(_weighted(rng, weights))
+    return chosen
+
+
+def _rules(rng: random.Random, operators: list[str], numeric: bool, priors: RulePriors) -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for op in operators:
+        open_rules = [r for r in INVENTORY if compatible([*rules.values(), r])]
+        rules[op] = _weighted(rng, {r: priors.weight(r, op, numeric) for r in open_rules})
+    return rules
+
+
+def _operands(rng: random.Random) -> tuple[str, str]:
+    return f"{rng.randint(0, 99):02d}", f"{rng.randint(0, 99):02d}"
+
+
+def generate(
+    rng: random.Random,
+    priors: RulePriors,
+    *,
+    subtype: str | None = None,
+    n_examples: int | None = None,
+) -> Puzzle:
+    """A puzzle of ``subtype`` (numeric|symbolic-deduce|guess; default drawn with the development
+    data's shares) with ``n_examples`` examples (default 3-5); its answer is the query under the rule."""
+    subtype = subtype or _weighted(rng, SUBTYPES)
+    if subtype not in SUBTYPES:
+        raise ValueError(f"unknown equation subtype {subtype!r}; known: {', '.join(SUBTYPES)}")
+    kind, inference = subtype.split("-")
+    numeric = kind == "numeric"
+    count = example_count(rng, n_examples, EVEN_COUNTS)
+    shown = min(count, _weighted(rng, EXAMPLE_OPERATORS[inference]))
+    operators = _operators(rng, shown + (inference == "guess"), numeric)
+    rules = _rules(rng, operators, numeric, priors)
+    example_ops = operators[:shown] + [rng.choice(operators[:shown]) for _ in range(count - shown)]
+    rng.shuffle(example_ops)
+    query_op = operators[-1] if inference == "guess" else rng.choice(operators)
+
+    equations: list[tuple[str, str, str, str]] = []
+    used: set[str] = set()
+    for op in [*example_ops, query_op]:
+        while True:
+            left, right = _operands(rng)
+            result = rules[op].apply(left, right, op)
+            if result is not None and left + op + right not in used:
+                break
+        used.add(left + op + right)
+        equations.append((left, op, right, result))
+
+    if numeric:
+        encode = str
+    else:
+        symbols = rng.sample([ch for ch in POOL if ch not in operators], 10)
+        table = str.maketrans("0123456789", "".join(symbols))
+
+        def encode(text: str) -> str:
+            return text.translate(table)
+
+    lines = [f"{encode(a)}{op}{encode(b)} = {encode(r)}" for a, op, b, r in equations[:-1]]
+    a, op, b, answer = equations[-1]
+    prompt = prompt_text(INTRO, lines, QUERY.format(f"{encode(a)}{op}{encode(b)}"))
+    return Puzzle("", prompt, encode(answer))
