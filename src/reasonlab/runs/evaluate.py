@@ -1,0 +1,233 @@
+"""``reasonlab eval``: a grader-exact evaluation run, resumable, written to one run directory.
+
+    RUN_DIR/config.yaml, run.json, environment.json   (see reasonlab.runs.rundir)
+    RUN_DIR/completions.jsonl   one line per row as it completes: id, completion, answer, tokens, ...
+    RUN_DIR/sessions.jsonl      wall and backend seconds of each session (a resumed run has several)
+    RUN_DIR/metrics.json        reasonlab.runs.metrics, overall / by family / by subtype
+    RUN_DIR/report.html, report.md
+
+A run's identity is its backend, generation and prompt settings: rerunning into the same directory
+skips every row already completed under that identity, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonlab.inference.base import GenerationSettings
+from reasonlab.inference.factory import BackendConfig, make_backend
+from reasonlab.inference.prompts import puzzle_requests
+from reasonlab.inference.store import CompletionStore
+from reasonlab.puzzles.classify import classify
+from reasonlab.puzzles.io import read_puzzles
+from reasonlab.puzzles.types import Puzzle
+from reasonlab.runs.config import load_config, read_yaml
+from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics, score_rows
+from reasonlab.runs.rundir import RunDir, open_run_dir, write_json_atomic
+from reasonlab.runs.seeds import seed_everything
+from reasonlab.scoring.metric import extract
+
+SAMPLE_DATA = "sample"
+COMPLETIONS_FILE = "completions.jsonl"
+SESSIONS_FILE = "sessions.jsonl"
+METRICS_FILE = "metrics.json"
+DEFAULT_CONFIG = "eval-tiny.yaml"
+
+
+class DataConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        SAMPLE_DATA, description="Labelled CSV (id,prompt,answer); 'sample' for the built-in rows."
+    )
+    limit: int | None = Field(None, ge=1, description="First N rows (after the family filter).")
+    families: list[str] | None = None
+
+
+class GenerationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(7680, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    enable_thinking: bool = True
+
+
+class FewShotExample(BaseModel):
+    puzzle: str
+    reply: str
+
+
+class PromptConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system_prompt: str | None = None
+    few_shot: list[FewShotExample] = []
+
+
+class EvalConfig(BaseModel):
+    """Defaults are the grader's: greedy, 7,680 new tokens, thinking on, no system prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    data: DataConfig = DataConfig()
+    backend: BackendConfig = BackendConfig()
+    generation: GenerationConfig = GenerationConfig()
+    prompt: PromptConfig = PromptConfig()
+    legacy_extraction: bool = False
+    budgets: list[int] = list(DEFAULT_BUDGETS)
+    report: bool = True
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the completions (not which rows, nor how fast)."""
+        return {
+            "seed": self.seed,
+            "backend": self.backend.identity(),
+            "generation": self.generation.model_dump(mode="json"),
+            "prompt": self.prompt.model_dump(mode="json"),
+        }
+
+
+def default_config_path() -> Path:
+    return Path(str(resources.files("reasonlab") / "data" / DEFAULT_CONFIG))
+
+
+def load_eval_config(path: str | Path | None, overrides: list[str] = ()) -> EvalConfig:
+    """The YAML at ``path`` (the embedded tiny CPU default when None) with ``key=value`` overrides."""
+    if path is None:
+        return load_config(EvalConfig, None, overrides, defaults=read_yaml(default_config_path()))
+    return load_config(EvalConfig, path, overrides)
+
+
+def data_path(config: EvalConfig) -> Path:
+    if config.data.path == SAMPLE_DATA:
+        return Path(str(resources.files("reasonlab") / "data" / "sample.csv"))
+    return Path(config.data.path)
+
+
+def select_puzzles(config: EvalConfig) -> list[Puzzle]:
+    data = read_puzzles(data_path(config))
+    if not data.has_answers:
+        raise ValueError(f"{data_path(config)} has no 'answer' column; evaluation needs gold answers")
+    puzzles = data.puzzles
+    if config.data.families:
+        wanted = set(config.data.families)
+        puzzles = [p for p in puzzles if classify(p.prompt).family in wanted]
+    if config.data.limit:
+        puzzles = puzzles[: config.data.limit]
+    return puzzles
+
+
+@dataclass
+class EvalResult:
+    run: RunDir
+    metrics: dict[str, Any]
+    generated_rows: int
+    reused_rows: int
+
+
+def read_sessions(path: Path) -> dict[str, float]:
+    totals = {"wall_s": 0.0, "backend_s": 0.0, "generated_tokens": 0}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                session = json.loads(line)
+                for key in totals:
+                    totals[key] += session.get(key, 0)
+    return totals
+
+
+def _generate(
+    config: EvalConfig, puzzles: list[Puzzle], store: CompletionStore, on_row: Callable[[], None]
+) -> dict:
+    """Generate the pending rows into the store; returns this session's timing."""
+    started = time.perf_counter()
+    kinds = {p.id: classify(p.prompt) for p in puzzles}
+    few_shot = [(e.puzzle, e.reply) for e in config.prompt.few_shot]
+    requests = puzzle_requests(puzzles, system_prompt=config.prompt.system_prompt, few_shot=few_shot)
+    settings = GenerationSettings(**config.generation.model_dump(), seed=config.seed)
+    backend = make_backend(config.backend, seed=config.seed)
+    setup_s = time.perf_counter() - started
+    backend_s, generated_tokens = 0.0, 0
+    try:
+        completions = backend.generate(requests, settings)
+        while True:
+            waited = time.perf_counter()
+            completion = next(completions, None)
+            backend_s += time.perf_counter() - waited
+            if completion is None:
+                break
+            kind = kinds[completion.id]
+            store.append(
+                {
+                    "id": completion.id,
+                    "completion": completion.text,
+                    "answer": extract(completion.text, legacy=config.legacy_extraction),
+                    "family": kind.family,
+                    "subtype": kind.subtype,
+                    "prompt_tokens": completion.prompt_tokens,
+                    "completion_tokens": completion.completion_tokens,
+                    "finish_reason": completion.finish_reason,
+                    "seconds": round(completion.seconds, 4),
+                    "error": completion.error,
+                }
+            )
+            generated_tokens += completion.completion_tokens
+            on_row()
+    finally:
+        backend.close()
+    return {
+        "rows": len(requests),
+        "setup_s": setup_s,
+        "backend_s": backend_s,
+        "wall_s": time.perf_counter() - started - setup_s,
+        "generated_tokens": generated_tokens,
+    }
+
+
+def run_eval(
+    config: EvalConfig,
+    out: str | Path,
+    *,
+    on_start: Callable[[int, int], None] = lambda pending, done: None,
+    on_row: Callable[[], None] = lambda: None,
+) -> EvalResult:
+    """Evaluate (or resume) into ``out``: completions, metrics and report."""
+    run = open_run_dir(out, "eval", config, seed=config.seed, identity=config.identity())
+    seed_everything(config.seed)
+    puzzles = select_puzzles(config)
+    with CompletionStore(run.file(COMPLETIONS_FILE), run.config_hash) as store:
+        pending_ids = set(store.pending(p.id for p in puzzles))
+        pending = [p for p in puzzles if p.id in pending_ids]
+        on_start(len(pending), len(puzzles) - len(pending))
+        if pending:
+            session = _generate(config, pending, store, on_row)
+            with run.file(SESSIONS_FILE).open("a", encoding="utf-8") as fh:
+                fh.write(
+                    json.dumps({**session, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n"
+                )
+        records = store.records
+    rows = score_rows(puzzles, records, legacy=config.legacy_extraction)
+    metrics = compute_metrics(
+        rows,
+        expected_rows=len(puzzles),
+        timing=read_sessions(run.file(SESSIONS_FILE)),
+        budgets=config.budgets,
+    )
+    metrics["config_hash"] = run.config_hash
+    metrics["max_tokens"] = config.generation.max_tokens
+    write_json_atomic(run.file(METRICS_FILE), metrics)
+    if config.report:
+        from reasonlab.runs.report import write_reports
+
+        write_reports(run.path, metrics, rows, title=f"reasonlab eval: {run.path.name}")
+    return EvalResult(run, metrics, generated_rows=len(pending), reused_rows=len(puzzles) - len(pending))

@@ -1,0 +1,99 @@
+"""The run directory: one folder per run, the same layout for every command.
+
+RUN_DIR/
+  config.yaml        the resolved config (after overrides)
+  run.json           command, config hash, seed, start time
+  environment.json   packages, device, git commit
+  ...                the command's own outputs (completions.jsonl, metrics.json, adapter/, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from reasonlab.runs.config import config_hash, dump_yaml
+from reasonlab.runs.environment import capture_environment
+
+CONFIG_FILE = "config.yaml"
+RUN_FILE = "run.json"
+ENVIRONMENT_FILE = "environment.json"
+
+
+class RunDirError(ValueError):
+    pass
+
+
+def default_run_dir(command: str, root: str | Path = "runs") -> Path:
+    """``runs/<command>-<UTC time>``, unique within the second by a numeric suffix."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    base = Path(root) / f"{command}-{stamp}"
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a crash leaves either the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+    config_hash: str
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+def open_run_dir(
+    path: str | Path,
+    command: str,
+    config: BaseModel,
+    *,
+    seed: int | None = None,
+    identity: Mapping[str, Any] | None = None,
+) -> RunDir:
+    """Create (or reopen, to resume) a run directory and record config, seed and environment.
+
+    ``identity`` holds the settings that define the run's results (default: the whole config); reopening
+    with a different identity is refused, since a run directory holds one experiment. Settings outside
+    it (how many rows, batch sizes, report options) may change between sessions.
+    """
+    path = Path(path)
+    digest = config_hash(identity if identity is not None else config)
+    run_file = path / RUN_FILE
+    if run_file.is_file():
+        previous = json.loads(run_file.read_text(encoding="utf-8"))
+        if previous.get("config_hash") != digest:
+            raise RunDirError(
+                f"{path} holds a run with another config (hash {previous.get('config_hash')}, now {digest}); "
+                "choose a new --out or restore the same settings to resume"
+            )
+        previous["resumed"] = previous.get("resumed", 0) + 1
+        write_json_atomic(run_file, previous)
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(
+            run_file,
+            {
+                "command": command,
+                "config_hash": digest,
+                "seed": seed,
+                "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+        )
+    (path / CONFIG_FILE).write_text(dump_yaml(config), encoding="utf-8")
+    write_json_atomic(path / ENVIRONMENT_FILE, capture_environment())
+    return RunDir(path, digest)
