@@ -100,3 +100,9 @@ def test_dev_traces_with_awkward_answer_characters(dev_puzzles):
             assert_trace_proven(instance, solution, puzzle.answer)
             proven += 1
     assert proven >= 10
+
+
+def test_trace_of_a_query_that_repeats_an_example():
+    prompt = INTRO + "\n69*91 = 9169\n33*27 = 2733\n19*34 = 3419\nNow, determine the result for: 33*27"
+    instance = FAMILY.parse(prompt)
+    assert_trace_proven(instance, FAMILY.solve(instance), "2733")

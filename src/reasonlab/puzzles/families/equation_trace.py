@@ -151,6 +151,7 @@ def replay(instance, text: str) -> str:
     current: str | None = None
     answer = None
     query = instance.query
+    at_query = False
     for line in lines[:-1]:
         if line.startswith("Operator "):
             found = match_line(_RULE, line)
@@ -164,6 +165,7 @@ def replay(instance, text: str) -> str:
             continue
         if line.startswith(_QUERY_HEAD):
             expect(line.split()[1].rstrip(";") == query.text, f"{line!r} is not the puzzle's query")
+            at_query = True
             continue
         expected = _line(
             match_line(_STEP, line).group(1), rules.get(line[2]) or _missing(line), digits, numeric
@@ -171,7 +173,8 @@ def replay(instance, text: str) -> str:
         expect(expected == line, f"{line!r} does not follow; the rule gives {expected!r}")
         step = _STEP.fullmatch(line)
         lhs, shown = step.group(1), step.group(5) or step.group(4)
-        if lhs == query.text and lhs not in examples:
+        if at_query:
+            expect(lhs == query.text and answer is None, f"{line!r} is not the query's one application")
             answer = shown
         elif lhs in examples:
             expect(line[2] == current, f"{line!r} is not under its operator's rule line")
@@ -179,7 +182,7 @@ def replay(instance, text: str) -> str:
             checked.add(lhs)
         else:
             raise TraceError(f"{lhs!r} is neither an example nor the query")
-    expect(checked == set(examples) - {query.text}, "the trace does not check every example")
+    expect(checked == set(examples), "the trace does not check every example")
     expect(answer is not None, "the trace never applies a rule to the query")
     expect(final_boxed(lines) == answer, f"the boxed answer is not {answer!r}")
     return answer
