@@ -102,6 +102,20 @@ def test_priors_are_sane():
         assert set(table) <= set(RULES_BY_NAME)
         assert all(n >= 0 for n in table.values())
     r = RULES_BY_NAME
+
+    def weight(op, name):
+        return priors.assignment_weight({op: r[name]}, True)
+
     # the operator characters lean towards their usual meaning in numeric prompts
-    assert priors.weight(r["flip_add"], "+", True) > priors.weight(r["flip_mul"], "+", True)
-    assert priors.weight(r["flip_mul"], "*", True) > priors.weight(r["flip_add"], "*", True)
+    assert weight("+", "flip_add") > weight("+", "flip_mul")
+    assert weight("*", "flip_mul") > weight("*", "flip_add")
+    for cls in ("+", "-", "*", "other", "symbolic"):
+        assert 0 < priors.join_share[cls] < 1
+        assert abs(sum(priors.group_affinity[cls].values()) - 1) < 1e-9
+
+
+def test_an_unseen_operator_prefers_the_free_arithmetic_group():
+    # '+' and '-' take the add and sub groups (flip mode): an unseen '?' leans towards flip mul
+    solution = solve(["19+19 = 281", "56+78 = 251", "75-04 = 71", "53-85 = -32"], "12?11")
+    assert solution.status == Status.AMBIGUOUS
+    assert solution.details["rules"]["?"].startswith("flip_mul")

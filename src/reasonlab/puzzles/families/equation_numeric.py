@@ -8,7 +8,6 @@ examples (a *guess* row) may take any rule the regularities leave open.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -51,7 +50,7 @@ def solve_numeric(instance, priors: RulePriors) -> Solution:
     tally = Tally()
     for rules, answer in hypotheses(instance):
         if answer is not None:
-            weight = math.prod(priors.weight(rule, op, True) for op, rule in rules.items())
+            weight = priors.assignment_weight(rules, True)
             tally.add(answer, weight, rules)
     if not tally.hypotheses:
         for op, exs in examples_by_operator(instance).items():

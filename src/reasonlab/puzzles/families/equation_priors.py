@@ -10,18 +10,24 @@ rule explained, split fractionally when several rules fit. No per-row answers ar
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule
+from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule
 
 PRIORS_RESOURCE = "equation_priors.json"
 NUMERIC_CLASSES = ("+", "-", "*")
 SMOOTHING = 0.5  # pseudo-count per rule, so that a rule never seen for a class keeps some weight
+
+
+KINDS = ("numeric", "symbolic")
+
+
+def _kind(operator_class: str) -> str:
+    return "symbolic" if operator_class == "symbolic" else "numeric"
 
 
 def operator_class(operator: str, numeric: bool) -> str:
@@ -30,18 +36,111 @@ def operator_class(operator: str, numeric: bool) -> str:
     return operator if operator in NUMERIC_CLASSES else "other"
 
 
+ARITHMETIC_GROUPS = ("add", "sub", "mul")
+
+
 @dataclass(frozen=True, slots=True)
 class RulePriors:
+    """Rule counts per operator class, read as a generative model of a puzzle's rules.
+
+    Each operator of class ``c`` is a join with probability ``join_share[c]`` (then join or join_swap
+    by ``join_variant[c]``); otherwise it takes one of the arithmetic groups the puzzle's other
+    operators left free, in proportion to the class's ``group_affinity``, and a variant of that group
+    in the puzzle's flip mode by ``variant``. The puzzle's mode is flip with probability
+    ``flip_share``. All of it is derived from ``counts``."""
+
     counts: Mapping[str, Mapping[str, float]]  # operator class -> rule name -> count
+    join_share: dict[str, float] = field(init=False)
+    join_variant: dict[str, dict[str, float]] = field(init=False)
+    group_affinity: dict[str, dict[str, float]] = field(init=False)
+    variant: dict[tuple[str, str, bool], dict[str, float]] = field(init=False)
+    flip_share: dict[str, float] = field(init=False)
 
-    def weight(self, rule: Rule, operator: str, numeric: bool) -> float:
-        """P(rule | operator class), smoothed."""
-        return self.class_weight(operator_class(operator, numeric), rule.name)
+    def __post_init__(self) -> None:
+        def smoothed(table: Mapping[str, float], keys) -> dict[str, float]:
+            total = sum(table.get(k, 0.0) + SMOOTHING for k in keys)
+            return {k: (table.get(k, 0.0) + SMOOTHING) / total for k in keys}
 
-    def class_weight(self, cls: str, rule_name: str) -> float:
-        table = self.counts.get(cls, {})
-        total = sum(table.values()) + SMOOTHING * len(INVENTORY)
-        return (table.get(rule_name, 0.0) + SMOOTHING) / total
+        joins = [r.name for r in INVENTORY if r.is_join]
+        classes = set(self.counts) | {"symbolic", "other", *NUMERIC_CLASSES}
+        join_share, join_variant, affinity = {}, {}, {}
+        for cls in classes:
+            table = self.counts.get(cls, {})
+            by_group = defaultdict(float)
+            for rule in INVENTORY:
+                by_group[rule.group] += table.get(rule.name, 0.0)
+            join_share[cls] = (by_group["join"] + SMOOTHING) / (sum(by_group.values()) + 2 * SMOOTHING)
+            join_variant[cls] = smoothed(table, joins)
+            affinity[cls] = smoothed(by_group, ARITHMETIC_GROUPS)
+        variant, flip_share = {}, {}
+        for kind in KINDS:
+            pooled = defaultdict(float)
+            for cls, table in self.counts.items():
+                if _kind(cls) == kind:
+                    for name, n in table.items():
+                        pooled[name] += n
+            for group in ARITHMETIC_GROUPS:
+                for flip in (False, True):
+                    names = [r.name for r in INVENTORY if r.group == group and r.flip == flip]
+                    variant[kind, group, flip] = smoothed(pooled, names)
+            flips = sum(pooled[r.name] for r in INVENTORY if not r.is_join and r.flip)
+            plain = sum(pooled[r.name] for r in INVENTORY if not r.is_join and not r.flip)
+            flip_share[kind] = (flips + SMOOTHING) / (flips + plain + 2 * SMOOTHING)
+        object.__setattr__(self, "join_share", join_share)
+        object.__setattr__(self, "join_variant", join_variant)
+        object.__setattr__(self, "group_affinity", affinity)
+        object.__setattr__(self, "variant", variant)
+        object.__setattr__(self, "flip_share", flip_share)
+
+    def assignment_weight(self, rules: Mapping[str, Rule], numeric: bool) -> float:
+        """Prior probability of one rule per operator (``rules``: operator -> rule)."""
+        return self.class_assignment_weight([(operator_class(op, numeric), r) for op, r in rules.items()])
+
+    def class_assignment_weight(self, pairs: Sequence[tuple[str, Rule]]) -> float:
+        weight = 1.0
+        modes = set()
+        kind = _kind(pairs[0][0]) if pairs else "numeric"
+        for i, (cls, rule) in enumerate(pairs):
+            share = self.join_share[cls]
+            if rule.is_join:
+                weight *= share * self.join_variant[cls][rule.name]
+                continue
+            modes.add(rule.flip)
+            taken = {r.group for j, (_, r) in enumerate(pairs) if j != i and not r.is_join}
+            affinity = self.group_affinity[cls]
+            free = sum(affinity[g] for g in ARITHMETIC_GROUPS if g not in taken)
+            weight *= (
+                (1 - share)
+                * affinity[rule.group]
+                / free
+                * self.variant[kind, rule.group, rule.flip][rule.name]
+            )
+        for flip in modes:
+            weight *= self.flip_share[kind] if flip else 1 - self.flip_share[kind]
+        return weight
+
+    def sample(self, rng, operators: Sequence[str], numeric: bool) -> dict[str, Rule]:
+        """Rules for ``operators`` drawn from this model (the generator's choice)."""
+        kind = "numeric" if numeric else "symbolic"
+        flip = rng.random() < self.flip_share[kind]
+        rules: dict[str, Rule] = {}
+        for op in operators:
+            cls = operator_class(op, numeric)
+            if rng.random() < self.join_share[cls]:
+                names = list(self.join_variant[cls])
+                name = rng.choices(names, weights=[self.join_variant[cls][n] for n in names])[0]
+            else:
+                taken = {r.group for r in rules.values() if not r.is_join}
+                free = [g for g in ARITHMETIC_GROUPS if g not in taken]
+                if not free:
+                    names = list(self.join_variant[cls])
+                    name = rng.choices(names, weights=[self.join_variant[cls][n] for n in names])[0]
+                else:
+                    group = rng.choices(free, weights=[self.group_affinity[cls][g] for g in free])[0]
+                    table = self.variant[kind, group, flip]
+                    name = rng.choices(list(table), weights=list(table.values()))[0]
+            rules[op] = RULES_BY_NAME[name]
+        return rules
 
     def to_json(self) -> dict:
         return {
@@ -86,10 +185,7 @@ def count_rules(
     operator over its assignments in proportion to share times weight under the current priors
     (uniform at first); the counts then become the next priors."""
     rows = [
-        [
-            ([(operator_class(op, numeric), rule.name) for op, rule in key], share)
-            for key, share in fitting.items()
-        ]
+        [([(operator_class(op, numeric), rule) for op, rule in key], share) for key, share in fitting.items()]
         for numeric, fitting in explained
         if fitting
     ]
@@ -97,12 +193,10 @@ def count_rules(
     for _ in range(iterations):
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for fitting in rows:
-            weights = [
-                share * math.prod(priors.class_weight(c, name) for c, name in a) for a, share in fitting
-            ]
+            weights = [share * priors.class_assignment_weight(a) for a, share in fitting]
             total = sum(weights)
             for (assignment, _), weight in zip(fitting, weights, strict=True):
-                for cls, name in assignment:
-                    counts[cls][name] += weight / total
+                for cls, rule in assignment:
+                    counts[cls][rule.name] += weight / total
         priors = RulePriors({cls: dict(table) for cls, table in counts.items()})
     return priors

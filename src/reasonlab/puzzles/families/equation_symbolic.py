@@ -16,7 +16,6 @@ cannot be written, and such a hypothesis gives no answer (counted in the solutio
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -290,7 +289,7 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
     unwritable = 0.0
     found, search = hypotheses(instance)
     for rules, answer, share, digits in found:
-        weight = share * math.prod(priors.weight(rule, op, False) for op, rule in rules.items())
+        weight = share * priors.assignment_weight(rules, False)
         if answer is None:
             unwritable += weight
             continue

@@ -12,7 +12,6 @@ import random
 
 from reasonlab.puzzles.families._synthesis import EVEN_COUNTS, example_count, prompt_text
 from reasonlab.puzzles.families.equation_priors import RulePriors
-from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule, compatible
 from reasonlab.puzzles.types import Puzzle
 
 INTRO = (
@@ -46,14 +45,6 @@ def _operators(rng: random.Random, count: int, numeric: bool) -> list[str]:
     return chosen
 
 
-def _rules(rng: random.Random, operators: list[str], numeric: bool, priors: RulePriors) -> dict[str, Rule]:
-    rules: dict[str, Rule] = {}
-    for op in operators:
-        open_rules = [r for r in INVENTORY if compatible([*rules.values(), r])]
-        rules[op] = _weighted(rng, {r: priors.weight(r, op, numeric) for r in open_rules})
-    return rules
-
-
 def _operands(rng: random.Random) -> tuple[str, str]:
     return f"{rng.randint(0, 99):02d}", f"{rng.randint(0, 99):02d}"
 
@@ -75,7 +66,7 @@ def generate(
     count = example_count(rng, n_examples, EVEN_COUNTS)
     shown = min(count, _weighted(rng, EXAMPLE_OPERATORS[inference]))
     operators = _operators(rng, shown + (inference == "guess"), numeric)
-    rules = _rules(rng, operators, numeric, priors)
+    rules = priors.sample(rng, operators, numeric)
     example_ops = operators[:shown] + [rng.choice(operators[:shown]) for _ in range(count - shown)]
     rng.shuffle(example_ops)
     query_op = operators[-1] if inference == "guess" else rng.choice(operators)
