@@ -160,7 +160,7 @@ def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
     del records[requests[-1].id]
     rows = score_records(tasks, requests, records, workers=2)
     assert len(rows) == 11
-    assert {(row["family"], row["subtype"]) for row in rows} == {("gsm8k", "math"), ("humaneval", "code")}
+    assert {(row["family"], row["track"]) for row in rows} == {("gsm8k", "math"), ("humaneval", "code")}
     assert [row["correct"] for row in rows[:3]] == [True, False, False]
     table = pass_at_k_by_task(rows, [1, 2, 3])
     assert table["gsm8k"] == pytest.approx({"pass@1": 1 / 3, "pass@2": 2 / 3, "pass@3": 1.0})

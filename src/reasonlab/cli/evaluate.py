@@ -38,7 +38,13 @@ def _metrics_table(metrics: dict, title: str) -> Table:
         "efficiency",
     ):
         table.add_column(column, justify="left" if column == "group" else "right")
-    groups = [*metrics["by_family"].items(), *metrics["by_subtype"].items(), ("overall", metrics["overall"])]
+    tracks = [(f"track: {name}", g) for name, g in metrics.get("by_track", {}).items()]
+    groups = [
+        *metrics["by_family"].items(),
+        *metrics["by_subtype"].items(),
+        *tracks,
+        ("overall", metrics["overall"]),
+    ]
     for name, g in groups:
         style = "bold" if name == "overall" else ""
         table.add_row(
@@ -108,6 +114,8 @@ def eval_command(
             f"{overall['tokens_per_s']:.1f} tokens/s over {overall['generation_seconds']:.1f} s of generation; "
             f"harness overhead {overall['harness_overhead']:.2%}"
         )
+    for task, scores in result.metrics.get("pass_at_k", {}).items():
+        console.print(f"{task}: " + ", ".join(f"{k} {v:.1%}" for k, v in scores.items()))
     console.print(f"report: {result.run.path / 'report.html'}")
 
 

@@ -24,10 +24,11 @@ def puzzle_requests(
     ]
 
 
-def track_requests(requests: Iterable[EvalRequest]) -> list[Request]:
+def track_requests(requests: Iterable[EvalRequest], *, system_prompt: str | None = None) -> list[Request]:
     """Backend requests for track tasks: their own messages (prompt template and few-shot examples), and
     their reference completion, which the solver backend answers with."""
-    return [Request(id=r.id, messages=r.messages, reference=r.reference) for r in requests]
+    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return [Request(id=r.id, messages=[*system, *r.messages], reference=r.reference) for r in requests]
 
 
 def prompt_text(tokenizer, request: Request, *, enable_thinking: bool) -> str:

@@ -8,13 +8,19 @@
 
 A run's identity is its backend, generation and prompt settings: rerunning into the same directory
 skips every row already completed under that identity, so a killed run resumes where it stopped.
+
+``data.tasks`` adds track tasks (math, code, logic, commonsense; see ``reasonlab tasks list``) to the
+run, beside or instead of the puzzles: the same backend, store, metrics and report, each task row
+scored by its own task (math-verify, the code sandbox, reasoning-gym checkers, choice matching), with
+per-track groups (``by_track``) and, with ``data.samples`` > 1, ``pass_at_k`` per task.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,16 +30,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reasonlab.inference.base import GenerationSettings
 from reasonlab.inference.factory import BackendConfig, make_backend
-from reasonlab.inference.prompts import puzzle_requests
+from reasonlab.inference.prompts import puzzle_requests, track_requests
 from reasonlab.inference.store import CompletionStore
-from reasonlab.puzzles.classify import classify
+from reasonlab.puzzles.classify import Classification, classify
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.config import load_config, read_yaml
-from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics, score_rows
+from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics, group_metrics, score_rows
 from reasonlab.runs.rundir import RunDir, open_run_dir, write_json_atomic
 from reasonlab.runs.seeds import seed_everything
 from reasonlab.scoring.metric import extract
+from reasonlab.tracks import EvalRequest, Task
+from reasonlab.tracks.evaluation import pass_at_k_by_task, score_records, task_requests
 
 SAMPLE_DATA = "sample"
 COMPLETIONS_FILE = "completions.jsonl"
@@ -48,8 +56,22 @@ class DataConfig(BaseModel):
     path: str = Field(
         SAMPLE_DATA, description="Labelled CSV (id,prompt,answer); 'sample' for the built-in rows."
     )
-    limit: int | None = Field(None, ge=1, description="First N rows (after the family filter).")
+    limit: int | None = Field(None, ge=1, description="First N rows (after the family filter; of each task).")
     families: list[str] | None = None
+    tasks: list[str] = Field(
+        [],
+        description="Track tasks beside the puzzles: names from `reasonlab tasks list` or task YAML files.",
+    )
+    puzzles: bool | None = Field(
+        None, description="Include puzzles (default: yes, unless only tasks are named)."
+    )
+    samples: int = Field(1, ge=1, description="Completions per task question (pass@k for every k up to it).")
+    fewshot: int | None = Field(
+        None, ge=0, description="Few-shot examples per task (default: the task's own)."
+    )
+
+    def include_puzzles(self) -> bool:
+        return self.puzzles if self.puzzles is not None else not self.tasks or bool(self.families)
 
 
 class GenerationConfig(BaseModel):
@@ -89,12 +111,15 @@ class EvalConfig(BaseModel):
 
     def identity(self) -> dict[str, Any]:
         """What defines the completions (not which rows, nor how fast)."""
-        return {
+        identity = {
             "seed": self.seed,
             "backend": self.backend.identity(),
             "generation": self.generation.model_dump(mode="json"),
             "prompt": self.prompt.model_dump(mode="json"),
         }
+        if self.data.fewshot is not None:  # changes the tasks' messages
+            identity["task_fewshot"] = self.data.fewshot
+        return identity
 
 
 def default_config_path() -> Path:
@@ -127,6 +152,25 @@ def select_puzzles(config: EvalConfig) -> list[Puzzle]:
     return puzzles
 
 
+def select_task_requests(config: EvalConfig) -> tuple[dict[str, Task], list[EvalRequest]]:
+    if not config.data.tasks:
+        return {}, []
+    return task_requests(
+        config.data.tasks, limit=config.data.limit, fewshot=config.data.fewshot, samples=config.data.samples
+    )
+
+
+def track_metrics(rows: list[dict[str, Any]], budgets: list[int], samples: int) -> dict[str, Any]:
+    """Per-track groups of the task rows and, when questions were sampled several times, pass@k."""
+    by_track: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_track[row["track"]].append(row)
+    extra: dict[str, Any] = {"by_track": {k: group_metrics(v, budgets) for k, v in sorted(by_track.items())}}
+    if samples > 1:
+        extra["pass_at_k"] = pass_at_k_by_task(rows, range(1, samples + 1))
+    return extra
+
+
 @dataclass
 class EvalResult:
     run: RunDir
@@ -147,13 +191,19 @@ def read_sessions(path: Path) -> dict[str, float]:
 
 
 def _generate(
-    config: EvalConfig, puzzles: list[Puzzle], store: CompletionStore, on_row: Callable[[], None]
+    config: EvalConfig,
+    puzzles: list[Puzzle],
+    store: CompletionStore,
+    on_row: Callable[[], None],
+    task_rows: Sequence[EvalRequest] = (),
 ) -> dict:
-    """Generate the pending rows into the store; returns this session's timing."""
+    """Generate the pending rows (puzzles, then track tasks) into the store; returns this session's timing."""
     started = time.perf_counter()
     kinds = {p.id: classify(p.prompt) for p in puzzles}
+    kinds.update({r.id: Classification(r.task, None) for r in task_rows})
     few_shot = [(e.puzzle, e.reply) for e in config.prompt.few_shot]
     requests = puzzle_requests(puzzles, system_prompt=config.prompt.system_prompt, few_shot=few_shot)
+    requests += track_requests(task_rows, system_prompt=config.prompt.system_prompt)
     settings = GenerationSettings(**config.generation.model_dump(), seed=config.seed)
     backend = make_backend(config.backend, seed=config.seed)
     setup_s = time.perf_counter() - started
@@ -204,25 +254,31 @@ def run_eval(
     """Evaluate (or resume) into ``out``: completions, metrics and report."""
     run = open_run_dir(out, "eval", config, seed=config.seed, identity=config.identity())
     seed_everything(config.seed)
-    puzzles = select_puzzles(config)
+    puzzles = select_puzzles(config) if config.data.include_puzzles() else []
+    tasks, task_rows = select_task_requests(config)
+    row_ids = [p.id for p in puzzles] + [r.id for r in task_rows]
     with CompletionStore(run.file(COMPLETIONS_FILE), run.config_hash) as store:
-        pending_ids = set(store.pending(p.id for p in puzzles))
+        pending_ids = set(store.pending(row_ids))
         pending = [p for p in puzzles if p.id in pending_ids]
-        on_start(len(pending), len(puzzles) - len(pending))
-        if pending:
-            session = _generate(config, pending, store, on_row)
+        pending_tasks = [r for r in task_rows if r.id in pending_ids]
+        on_start(len(pending_ids), len(row_ids) - len(pending_ids))
+        if pending_ids:
+            session = _generate(config, pending, store, on_row, task_rows=pending_tasks)
             with run.file(SESSIONS_FILE).open("a", encoding="utf-8") as fh:
                 fh.write(
                     json.dumps({**session, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n"
                 )
         records = store.records
-    rows = score_rows(puzzles, records, legacy=config.legacy_extraction)
+    scored_tasks = score_records(tasks, task_rows, records)
+    rows = score_rows(puzzles, records, legacy=config.legacy_extraction) + scored_tasks
     metrics = compute_metrics(
         rows,
-        expected_rows=len(puzzles),
+        expected_rows=len(row_ids),
         timing=read_sessions(run.file(SESSIONS_FILE)),
         budgets=config.budgets,
     )
+    if scored_tasks:
+        metrics.update(track_metrics(scored_tasks, config.budgets, samples=config.data.samples))
     metrics["config_hash"] = run.config_hash
     metrics["max_tokens"] = config.generation.max_tokens
     write_json_atomic(run.file(METRICS_FILE), metrics)
@@ -230,4 +286,6 @@ def run_eval(
         from reasonlab.runs.report import write_reports
 
         write_reports(run.path, metrics, rows, title=f"reasonlab eval: {run.path.name}")
-    return EvalResult(run, metrics, generated_rows=len(pending), reused_rows=len(puzzles) - len(pending))
+    return EvalResult(
+        run, metrics, generated_rows=len(pending_ids), reused_rows=len(row_ids) - len(pending_ids)
+    )

@@ -6,7 +6,8 @@ accuracies equal what ``reasonlab score GOLD.csv RUN_DIR/completions.jsonl`` rep
 Per group:
 - ``accuracy`` and ``ci95``: correct / rows, with a 95% Wilson interval;
 - ``no_answer_rate``: share of completions with no non-empty ``\\boxed{}`` (the grader then falls back
-  to "final answer" phrases, the last number or the last line, rarely what was meant);
+  to "final answer" phrases, the last number or the last line, rarely what was meant); for track tasks,
+  no answer their own extraction could read;
 - ``truncation_rate``: share that hit ``max_tokens`` (finish reason "length"); ``error_rate``: backend gave up;
 - ``mean_completion_tokens``, ``median_completion_tokens``, ``mean_seconds`` (latency per row);
 - ``correct_per_1k_tokens``: correct answers per 1,000 generated tokens;
@@ -54,6 +55,11 @@ def score_rows(
     return rows
 
 
+def _no_answer(row: dict[str, Any]) -> bool:
+    # Track task rows say themselves (their answers need not be boxed: code blocks, "#### 18").
+    return row["no_answer"] if "no_answer" in row else not has_boxed_answer(row["completion"])
+
+
 def group_metrics(rows: Sequence[dict[str, Any]], budgets: Iterable[int] = DEFAULT_BUDGETS) -> dict[str, Any]:
     n = len(rows)
     correct = sum(r["correct"] for r in rows)
@@ -68,7 +74,7 @@ def group_metrics(rows: Sequence[dict[str, Any]], budgets: Iterable[int] = DEFAU
         "correct": correct,
         "accuracy": correct / n if n else 0.0,
         "ci95": list(wilson_interval(correct, n)),
-        "no_answer_rate": sum(not has_boxed_answer(r["completion"]) for r in rows) / n if n else 0.0,
+        "no_answer_rate": sum(_no_answer(r) for r in rows) / n if n else 0.0,
         "truncation_rate": sum(r["finish_reason"] == FINISH_LENGTH for r in rows) / n if n else 0.0,
         "error_rate": sum(r["finish_reason"] == FINISH_ERROR for r in rows) / n if n else 0.0,
         "mean_completion_tokens": statistics.fmean(tokens) if tokens else 0.0,

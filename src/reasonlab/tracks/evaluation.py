@@ -1,6 +1,6 @@
 """Tasks inside an evaluation run: their requests, and their stored completions scored into the same
-row shape as the puzzles' (``family`` = task, ``subtype`` = track), so one metrics table and one
-report cover any mix of tasks and puzzle families.
+row shape as the puzzles' (``family`` = task, plus ``track``), so one metrics table and one report
+cover any mix of tasks and puzzle families.
 
 With ``samples`` > 1 each question is asked several times under ids ``<id>@<j>``; the rows of one
 question then give pass@k (the unbiased estimator) for every k up to ``samples``. Whether repeated
@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from reasonlab.scoring.metric import NOT_FOUND
 from reasonlab.scoring.pass_at_k import mean_pass_at_k
 from reasonlab.tracks import load_task
 from reasonlab.tracks.request import EvalRequest
@@ -68,10 +69,12 @@ def score_records(
         return {
             **record,
             "family": request.task,
-            "subtype": request.track,
+            "subtype": None,
+            "track": request.track,
             "question_id": question_id(request.id),
             "gold": request.gold,
             "answer": scored.answer,
+            "no_answer": scored.answer.strip() in ("", NOT_FOUND),
             "score": scored.score,
             "correct": scored.correct,
         }
