@@ -194,3 +194,11 @@ def test_the_solver_backend_answers_task_requests_with_their_references():
     }
     rows = score_records(tasks, requests, records, workers=2)
     assert len(rows) == 9 and all(row["correct"] for row in rows)
+
+
+def test_a_comparison_past_its_time_limit_is_unequal_and_the_next_one_still_works():
+    from reasonlab.scoring.math_answers import math_equivalent
+
+    # Equal answers, but no worker can parse LaTeX in zero seconds: the limit, not math, decides.
+    assert not math_equivalent("\\frac{3}{4}", "0.75", timeout=0.0)
+    assert math_equivalent("\\frac{3}{4}", "0.75")
