@@ -15,7 +15,7 @@ from reasonlab.puzzles.io import read_puzzles
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection, trace_puzzle, with_token_counts
 from reasonlab.synth.dataset import length_table, select
-from reasonlab.synth.generate import Mixture, MixtureError, generate_one, iter_traced, parse_mix
+from reasonlab.synth.generate import Mixture, MixtureError, generate_one, iter_traced, parse_knobs, parse_mix
 from reasonlab.synth.records import read_records, sft_record, write_records
 from reasonlab.synth.tokens import train_byte_bpe
 
@@ -186,3 +186,14 @@ def test_traces_command_keeps_solved_rows_and_lists_the_rest(tmp_path, traced_ro
         rejected = list(csv.DictReader(fh))
     assert [(r["id"], r["reason"]) for r in rejected] == [(wrong.id, "wrong_answer")]
     assert json.loads(out.read_text().splitlines()[0])["messages"][0]["role"] == "user"
+
+
+def test_knobs_reach_the_generator_and_unknown_knobs_are_refused():
+    knobs = parse_knobs(["numeral.n_examples=7", "unit.factor=1.5"])
+    assert knobs == {"numeral": {"n_examples": 7}, "unit": {"factor": 1.5}}
+    _, puzzle = generate_one(0, 0, Mixture.resolve({"numeral": 1}), knobs)
+    assert puzzle.prompt.count(" -> ") == 7
+    with pytest.raises(MixtureError, match="its knobs"):
+        parse_knobs(["gravity.colour=1"])
+    with pytest.raises(MixtureError):
+        parse_knobs(["gravity.n_examples=many"])

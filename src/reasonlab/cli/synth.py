@@ -16,7 +16,7 @@ from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.synth.check import trace_many
 from reasonlab.synth.dataset import Selection, length_table, select
-from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_mix
+from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_knobs, parse_mix
 from reasonlab.synth.records import (
     PUZZLE_FORMATS,
     RECORD_FORMATS,
@@ -127,16 +127,22 @@ def synth(
         ),
     ] = None,
     timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+    knob: Annotated[
+        list[str] | None,
+        typer.Option(help="A generator setting, FAMILY.KNOB=NUMBER (repeatable), e.g. gravity.n_examples=5."),
+    ] = None,
 ) -> None:
     """Generate puzzles in the competition's exact format, each with a proven step-by-step trace.
 
-    SFT outputs keep only rows whose trace replays, is read by the grader's extraction as an answer that
-    verify accepts, and fits the token budget; CSV outputs keep every new puzzle.
+    SFT outputs (.jsonl, .parquet) keep a row only when its trace replays to its answer,
+    the grader's extraction reads that answer, verify accepts it, and it fits the token budget.
+    CSV outputs keep every new puzzle.
     """
     if out.suffix not in RECORD_FORMATS + PUZZLE_FORMATS:
         raise fail(f"--out must end in {', '.join(RECORD_FORMATS + PUZZLE_FORMATS)}, not {out.name!r}")
     try:
         mixture = Mixture.resolve(parse_mix(mix) if mix else None)
+        knobs = parse_knobs(knob or [])
     except MixtureError as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
@@ -147,7 +153,13 @@ def synth(
     workers = workers or default_workers()
     start = time.perf_counter()
     stream = iter_traced(
-        seed, mixture, workers=workers, timeout=timeout_per_puzzle, traced=records, tokenizer=tokenizer_spec
+        seed,
+        mixture,
+        workers=workers,
+        knobs=knobs,
+        timeout=timeout_per_puzzle,
+        traced=records,
+        tokenizer=tokenizer_spec,
     )
     with progress_bar("synthesizing", n) as advance:
         chosen = select(

@@ -10,6 +10,7 @@ budget) and when to stop, all in that fixed order.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import random
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -43,6 +44,36 @@ def parse_mix(text: str) -> dict[str, float]:
             raise MixtureError(f"bad weight in {item!r}: negative")
         weights[name] = weight
     return weights
+
+
+def parse_knobs(items: list[str]) -> dict[str, dict[str, int | float]]:
+    """``["gravity.n_examples=5", "unit.factor=1.5"]`` -> keyword arguments of each family's ``generate``."""
+    knobs: dict[str, dict[str, int | float]] = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        family, dot, knob = target.strip().partition(".")
+        if not (sep and dot and knob) or family not in FAMILY_NAMES:
+            raise MixtureError(f"bad knob {item!r}: expected FAMILY.KNOB=NUMBER, e.g. gravity.n_examples=5")
+        try:
+            number: int | float = int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                raise MixtureError(f"bad knob {item!r}: {value!r} is not a number") from None
+        _check_knob(family, knob)
+        knobs.setdefault(family, {})[knob] = number
+    return knobs
+
+
+def _check_knob(family: str, knob: str) -> None:
+    generate = getattr(get_family(family), "generate", None)
+    if generate is None:
+        raise MixtureError(f"{family} has no generator yet, so no knob {knob!r}")
+    parameters = inspect.signature(generate).parameters
+    known = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    if knob not in known and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        raise MixtureError(f"{family} has no knob {knob!r}; its knobs: {', '.join(known) or 'none'}")
 
 
 @dataclass(frozen=True, slots=True)
