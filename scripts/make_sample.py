@@ -1,9 +1,10 @@
 """Rebuild the built-in sample (src/reasonlab/data/sample.csv, used by `reasonlab run`) from the generators.
 
-    python scripts/make_sample.py [--per-family 3] [--seed 2026]
+    python scripts/make_sample.py [--per-family 2] [--seed 2026]
 
-Generated, not copied from the competition's data, so the repository holds no real rows. Refuses (and
-keeps the current sample) while some family has no generator, so that the sample covers all six.
+Generated, not copied from the competition's data, so the repository holds no real rows: ``--per-family``
+puzzles of each family, and one of each equation subtype. Refuses (and keeps the current sample) while
+some family has no generator, so that the sample covers all six.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from reasonlab.puzzles.families import FAMILY_NAMES
+from reasonlab.puzzles.families.equation_synth import SUBTYPES
 from reasonlab.synth.check import can_generate, families_with
 from reasonlab.synth.generate import Mixture, generate_one
 from reasonlab.synth.records import write_puzzles_csv
@@ -23,17 +25,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--per-family", type=int, default=3)
+    parser.add_argument("--per-family", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=SAMPLE)
     args = parser.parse_args()
     _, missing = families_with(can_generate)
     if missing:
         raise SystemExit(f"no generator yet for {', '.join(missing)}: keeping {args.out}")
+    variants = [(name, {}) for name in FAMILY_NAMES if name != "equation" for _ in range(args.per_family)]
+    variants += [("equation", {"subtype": subtype}) for subtype in SUBTYPES]
     puzzles = [
-        generate_one(args.seed, index, Mixture.resolve({name: 1}))[1]
-        for offset, name in enumerate(FAMILY_NAMES)
-        for index in range(offset * 1000, offset * 1000 + args.per_family)
+        generate_one(args.seed, index, Mixture.resolve({name: 1}), {name: knobs})[1]
+        for index, (name, knobs) in enumerate(variants)
     ]
     write_puzzles_csv(puzzles, args.out)
     print(f"wrote {len(puzzles)} generated puzzles to {args.out}")
