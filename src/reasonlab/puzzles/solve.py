@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reasonlab.puzzles.classify import classify
-from reasonlab.puzzles.families import get_family
+from reasonlab.puzzles.families import get_family, prepare_families
 from reasonlab.puzzles.types import Puzzle, Solution, Status
 
 
@@ -94,6 +94,7 @@ def solve_many(
     """Solve puzzles on ``workers`` processes, yielding rows in input order."""
     puzzles = list(puzzles)
     workers = workers or default_workers()
+    prepare_families(p.prompt for p in puzzles)
     chunks = [puzzles[i : i + chunk_size] for i in range(0, len(puzzles), chunk_size)]
     if workers <= 1:
         results = map(_solve_chunk, ((c, timeout) for c in chunks))

@@ -6,6 +6,7 @@ The registry is ordered: :func:`family_of` asks each family in turn whether a pr
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,6 +38,9 @@ class Family(Protocol):
     #       step-by-step derivation a model can imitate, ending in \boxed{answer}; None if not traceable;
     #   replay(instance, trace) -> str
     #       re-run the trace's steps mechanically and return the answer they produce (raises on a bad step).
+    # Optional: prepare() -> None builds a family's per-process tables (see prepare_families).
+    # Equation knobs: generate(rng, subtype="numeric-deduce"|"numeric-guess"|"symbolic-deduce"|
+    #   "symbolic-guess"|None, n_examples=None).
 
 
 @cache
@@ -56,3 +60,13 @@ def family_of(prompt: str) -> Family | None:
         if family.matches(prompt):
             return family
     return None
+
+
+def prepare_families(prompts: Iterable[str]) -> None:
+    """Build the precomputed tables of the families these prompts belong to, once, in this process:
+    worker processes forked afterwards share them, and no puzzle's time limit pays for them."""
+    needed = {family.name: family for family in map(family_of, prompts) if family is not None}
+    for family in needed.values():
+        prepare = getattr(family, "prepare", None)
+        if callable(prepare):
+            prepare()

@@ -17,7 +17,7 @@ from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
-from reasonlab.puzzles.families.equation_symbolic import solve_symbolic
+from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
@@ -92,6 +92,10 @@ class EquationFamily:
         if instance.numeric:
             return solve_numeric(instance, default_priors())
         return solve_symbolic(instance, default_priors())
+
+    def prepare(self) -> None:
+        """Build the symbolic solver's signature index now (about a second, once per process)."""
+        signature_index()
 
     def generate(
         self, rng: random.Random, *, subtype: str | None = None, n_examples: int | None = None

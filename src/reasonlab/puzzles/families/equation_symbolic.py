@@ -275,8 +275,10 @@ def hypotheses(instance, *, time_budget: float = TIME_BUDGET_S, limit: int = MAX
 
     def generate():
         for digits, rules in search.run():
-            for rule, full, answer, share in query_answers(instance.query, digits, rules):
+            for n, (rule, full, answer, share) in enumerate(query_answers(instance.query, digits, rules)):
                 yield {**rules, instance.query.operator: rule}, answer, share, full
+                if n % 256 == 255 and time.perf_counter() > search.deadline:
+                    break
             if time.perf_counter() > search.deadline:
                 search.complete = False
                 return
