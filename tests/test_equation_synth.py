@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -106,3 +107,59 @@ def test_trace_of_a_query_that_repeats_an_example():
     prompt = INTRO + "\n69*91 = 9169\n33*27 = 2733\n19*34 = 3419\nNow, determine the result for: 33*27"
     instance = FAMILY.parse(prompt)
     assert_trace_proven(instance, FAMILY.solve(instance), "2733")
+
+
+def _total_variation(a, b) -> float:
+    ca, cb = Counter(a), Counter(b)
+    na, nb = sum(ca.values()), sum(cb.values())
+    return 0.5 * sum(abs(ca[k] / na - cb[k] / nb) for k in set(ca) | set(cb))
+
+
+def _profile(rows) -> dict[str, list]:
+    """Per-row statistics: subtype, example count and operators shown per subtype, answer and result
+    lengths and distinct operand characters per kind."""
+    stats: dict[str, list] = defaultdict(list)
+    for prompt, answer in rows:
+        instance = FAMILY.parse(prompt)
+        subtype = FAMILY.subtype(instance)
+        kind = subtype.split("-")[0]
+        stats["subtype"].append(subtype)
+        stats[f"examples {subtype}"].append(len(instance.examples))
+        stats[f"operators {subtype}"].append(len({eq.operator for eq, _ in instance.examples}))
+        stats[f"answer length {kind}"].append(len(answer))
+        stats[f"result length {kind}"] += [len(result) for _, result in instance.examples]
+        stats[f"operand characters {kind}"].append(
+            len({ch for eq, _ in instance.examples for ch in eq.left + eq.right})
+        )
+    return stats
+
+
+def test_fidelity_against_dev(dev_puzzles):
+    """4,000 generated puzzles against dev's ~935 equation rows: every statistic of :func:`_profile`
+    within total variation 0.1 (sampling noise alone gives about 0.02-0.07 at these sizes), and the
+    same line templates."""
+    dev = [(p.prompt, p.answer) for p in dev_puzzles if FAMILY.matches(p.prompt)]
+    rng = random.Random(0)
+    ours = [(p.prompt, p.answer) for p in (FAMILY.generate(rng) for _ in range(4000))]
+    expected, measured = _profile(dev), _profile(ours)
+    distances = {k: _total_variation(expected[k], measured[k]) for k in expected}
+    assert max(distances.values()) < 0.1, distances
+
+    def template(prompt: str) -> tuple[str, ...]:
+        lines = prompt.split("\n")
+        middle = [
+            "<lhs> = <result>" if len(line) > 8 and line[5:8] == " = " else line for line in lines[1:-1]
+        ]
+        return (lines[0], *middle, lines[-1][: -len("AB?CD")])
+
+    assert {template(p) for p, _ in ours} <= {template(p) for p, _ in dev}
+    assert {template(p) for p, _ in dev} <= {template(p) for p, _ in ours}
+
+
+def test_prepare_families_builds_the_index_once():
+    from reasonlab.puzzles.families import prepare_families
+    from reasonlab.puzzles.families.equation_symbolic import signature_index
+
+    signature_index.cache_clear()
+    prepare_families([generated(1, "symbolic-deduce", 1)[0].prompt])
+    assert signature_index.cache_info().currsize == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from reasonlab.puzzles.families._synthesis import EVEN_COUNTS, example_count, prompt_text
+from reasonlab.puzzles.families._synthesis import example_count, prompt_text
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.types import Puzzle
 
@@ -21,6 +21,13 @@ INTRO = (
 QUERY = "Now, determine the result for: {}"
 POOL = "!\"#$%&'()*+-/:<>?@[\\]^`{|}"  # operators and digit symbols alike
 SUBTYPES = {"numeric-deduce": 356, "numeric-guess": 95, "symbolic-deduce": 401, "symbolic-guess": 83}
+# example counts per subtype (guess rows have fewer examples: fewer chances to show the query's operator)
+EXAMPLE_COUNTS = {
+    "numeric-deduce": {3: 123, 4: 109, 5: 124},
+    "numeric-guess": {3: 51, 4: 29, 5: 15},
+    "symbolic-deduce": {3: 112, 4: 142, 5: 147},
+    "symbolic-guess": {3: 33, 4: 25, 5: 25},
+}
 # operators among the examples: deduce rows show 1-3, guess rows 1-2 (plus the query's unseen one)
 EXAMPLE_OPERATORS = {"deduce": {1: 2, 2: 45, 3: 53}, "guess": {1: 20, 2: 80}}
 # numeric prompts use + - * for about one operator in six each; the other 23 characters share the rest
@@ -63,7 +70,7 @@ def generate(
         raise ValueError(f"unknown equation subtype {subtype!r}; known: {', '.join(SUBTYPES)}")
     kind, inference = subtype.split("-")
     numeric = kind == "numeric"
-    count = example_count(rng, n_examples, EVEN_COUNTS)
+    count = example_count(rng, n_examples, EXAMPLE_COUNTS[subtype])
     shown = min(count, _weighted(rng, EXAMPLE_OPERATORS[inference]))
     operators = _operators(rng, shown + (inference == "guess"), numeric)
     rules = priors.sample(rng, operators, numeric)
