@@ -46,3 +46,12 @@ def tiny_tokenizer(tiny_model_dir):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def vllm_python() -> str:
+    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, else /work/venvs/vllm); skips without."""
+    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "/work/venvs/vllm/bin/python")
+    if not Path(candidate).is_file():
+        pytest.skip(f"no vLLM virtualenv at {candidate} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)")
+    return candidate

@@ -109,17 +109,8 @@ def test_unreachable_server_costs_rows_not_the_run(requests):
     assert time.monotonic() - started < 10
 
 
-def vllm_python() -> str | None:
-    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, else /work/venvs/vllm)."""
-    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "/work/venvs/vllm/bin/python")
-    return candidate if Path(candidate).is_file() else None
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(
-    vllm_python() is None, reason="no vLLM virtualenv (set REASONLAB_VLLM_PYTHON; .ci/run builds one)"
-)
-def test_vllm_serve_gives_the_hf_backend_greedy_completions(requests):
+def test_vllm_serve_gives_the_hf_backend_greedy_completions(requests, vllm_python):
     from reasonlab.inference.hf import HfBackend
     from reasonlab.inference.openai_backend import OpenAIBackend
     from reasonlab.models.tiny import tiny_model
@@ -128,7 +119,7 @@ def test_vllm_serve_gives_the_hf_backend_greedy_completions(requests):
     model = tiny_model("llama")
     port = _free_port()
     command = [
-        vllm_python(), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
+        vllm_python, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
         "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
         "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
     ]  # fmt: skip

@@ -1,3 +1,5 @@
 from reasonlab.cli.main import app
 
-app(prog_name="reasonlab")
+# Guarded: engines that start worker processes by spawning (vLLM) re-import the main module.
+if __name__ == "__main__":
+    app(prog_name="reasonlab")

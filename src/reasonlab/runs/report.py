@@ -75,9 +75,10 @@ def _plots(metrics: dict[str, Any], rows: list[dict[str, Any]]) -> list[tuple[st
     families = metrics["by_family"]
     names = list(families)
     accuracy = [families[n]["accuracy"] for n in names]
+    # Clamped at 0: at 0% or 100% the interval's end equals the accuracy up to rounding.
     errors = [
-        [a - families[n]["ci95"][0] for n, a in zip(names, accuracy, strict=True)],
-        [families[n]["ci95"][1] - a for n, a in zip(names, accuracy, strict=True)],
+        [max(0.0, a - families[n]["ci95"][0]) for n, a in zip(names, accuracy, strict=True)],
+        [max(0.0, families[n]["ci95"][1] - a) for n, a in zip(names, accuracy, strict=True)],
     ]
     figure, axis = plt.subplots(figsize=(7, 3.5))
     axis.bar(names, accuracy, yerr=errors, capsize=4, color="#4c72b0")

@@ -1,0 +1,57 @@
+"""The vllm backend (offline engine, grader flags) on CPU with the tiny llama-style model, run in the
+vLLM virtualenv; its greedy completions must equal the hf backend's. Slow: engine start-up is ~1 minute."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from reasonlab.inference.base import GenerationSettings, generate_all
+from reasonlab.inference.prompts import puzzle_requests
+from reasonlab.puzzles.io import read_puzzles
+from reasonlab.runs.evaluate import data_path, load_eval_config
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+MAX_TOKENS = 24
+RUNNER = f"""
+import json, sys
+from reasonlab.inference.base import GenerationSettings, Request
+from reasonlab.inference.vllm_backend import VllmBackend
+
+if __name__ == "__main__":
+    requests = [Request(**r) for r in json.load(open(sys.argv[2]))]
+    backend = VllmBackend(sys.argv[1], max_model_len=2048, enforce_eager=True, dtype="float32")
+    completions = [c.to_dict() for c in backend.generate(requests, GenerationSettings(max_tokens={MAX_TOKENS}))]
+    print("RESULT" + json.dumps(completions))
+"""
+
+
+@pytest.mark.slow
+def test_vllm_backend_matches_hf_greedy(tmp_path, vllm_python):
+    from reasonlab.inference.hf import HfBackend
+    from reasonlab.models.tiny import tiny_model
+
+    model = tiny_model("llama")
+    requests = puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles)
+    (tmp_path / "requests.json").write_text(json.dumps([asdict(r) for r in requests]), encoding="utf-8")
+    (tmp_path / "runner.py").write_text(RUNNER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
+    result = subprocess.run(
+        [vllm_python, str(tmp_path / "runner.py"), str(model), str(tmp_path / "requests.json")],
+        capture_output=True, text=True, env=env, timeout=500,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
+    served = {c["id"]: c for c in json.loads(line[len("RESULT") :])}
+    local = generate_all(HfBackend(model, device="cpu"), requests, GenerationSettings(max_tokens=MAX_TOKENS))
+    assert set(served) == set(local)
+    for row_id, completion in local.items():
+        assert served[row_id]["text"] == completion.text, row_id
+        assert served[row_id]["completion_tokens"] == completion.completion_tokens
+        assert served[row_id]["prompt_tokens"] == completion.prompt_tokens
+        assert served[row_id]["finish_reason"] == completion.finish_reason
