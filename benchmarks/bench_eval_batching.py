@@ -57,7 +57,9 @@ def main() -> None:
     single = HfBackend(model, device="cpu", max_batch_size=1, refill_tokens=None)
     dynamic = HfBackend(model, device="cpu", max_batch_size=args.batch, refill_tokens=args.refill)
     lengths = sorted(len(single.tokenizer(r.messages[0]["content"]).input_ids) for r in requests)
-    print(f"{len(requests)} prompts, user-turn tokens {lengths[0]}..{lengths[-1]}, max_tokens {args.max_tokens}")
+    print(
+        f"{len(requests)} prompts, user-turn tokens {lengths[0]}..{lengths[-1]}, max_tokens {args.max_tokens}"
+    )
 
     rates = {"one-at-a-time": [], "dynamic": []}
     outputs = {}
@@ -67,7 +69,9 @@ def main() -> None:
             rates[name].append(rate)
             outputs[name] = {i: c.text for i, c in completions.items()}
     for name, values in rates.items():
-        print(f"{name:>14}: median {statistics.median(values):8.1f} tokens/s  (runs: {', '.join(f'{v:.1f}' for v in values)})")
+        print(
+            f"{name:>14}: median {statistics.median(values):8.1f} tokens/s  (runs: {', '.join(f'{v:.1f}' for v in values)})"
+        )
     ratio = statistics.median(rates["dynamic"]) / statistics.median(rates["one-at-a-time"])
     same = outputs["dynamic"] == outputs["one-at-a-time"]
     print(f"speedup: {ratio:.2f}x (target >= 3x); identical greedy completions: {same}")
