@@ -20,6 +20,8 @@ from reasonlab.puzzles.io import read_puzzles
 from reasonlab.scoring.metric import verify
 
 REPO = Path(__file__).resolve().parents[1]
+# long enough that only the fixed hypothesis cap bounds the search, so the counts are reproducible
+LEARNING_TIME_BUDGET_S = 60.0
 
 
 def explained_rows(puzzles):
@@ -28,7 +30,7 @@ def explained_rows(puzzles):
             continue
         instance = FAMILY.parse(puzzle.prompt)
         fitting: dict[tuple, float] = defaultdict(float)
-        for rules, answer, share in FAMILY.hypotheses(instance):
+        for rules, answer, share in FAMILY.hypotheses(instance, time_budget=LEARNING_TIME_BUDGET_S):
             if answer is not None and verify(puzzle.answer, answer):
                 fitting[tuple(sorted(rules.items()))] += share
         yield instance.numeric, fitting

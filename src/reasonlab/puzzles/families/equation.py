@@ -16,6 +16,7 @@ from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hy
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_rules import Rule
+from reasonlab.puzzles.families.equation_symbolic import TIME_BUDGET_S as SYMBOLIC_TIME_BUDGET_S
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
 from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
@@ -77,14 +78,18 @@ class EquationFamily:
         kind = "numeric" if instance.numeric else "symbolic"
         return f"{kind}-{'deduce' if instance.deducible else 'guess'}"
 
-    def hypotheses(self, instance: EquationInstance) -> Iterator[tuple[dict[str, Rule], str | None, float]]:
+    def hypotheses(
+        self, instance: EquationInstance, *, time_budget: float | None = None
+    ) -> Iterator[tuple[dict[str, Rule], str | None, float]]:
         """(rule per operator, answer to the query, share) for every hypothesis fitting the examples;
-        the share splits a symbolic hypothesis over the digits its query symbols may take."""
+        the share splits a symbolic hypothesis over the digits its query symbols may take. The symbolic
+        search stops at a fixed number of digit maps and after ``time_budget`` seconds (default: the
+        solver's); a generous budget makes the enumeration independent of the machine's speed."""
         if instance.numeric:
             for rules, answer in numeric_hypotheses(instance):
                 yield rules, answer, 1.0
             return
-        found, _ = symbolic_hypotheses(instance)
+        found, _ = symbolic_hypotheses(instance, time_budget=time_budget or SYMBOLIC_TIME_BUDGET_S)
         for rules, answer, share, _digits in found:
             yield rules, answer, share
 
