@@ -36,7 +36,7 @@ def bench_dev(path: Path) -> None:
     statuses: dict[str, Counter] = defaultdict(Counter)
     unwritable: Counter = Counter()
     seconds: list[float] = []
-    traced = 0
+    trace_chars: dict[str, list[int]] = defaultdict(list)
     start = time.perf_counter()
     FAMILY.prepare()
     prepare_seconds = time.perf_counter() - start
@@ -56,7 +56,7 @@ def bench_dev(path: Path) -> None:
             if text is not None:
                 if FAMILY.replay(instance, text) != extract(text) or not verify(puzzle.answer, extract(text)):
                     raise SystemExit(f"trace of {puzzle.id} does not replay to its answer")
-                traced += 1
+                trace_chars[subtype].append(len(text))
     cpu = time.process_time() - cpu0
     print(f"{path.name}: {len(puzzles)} equation puzzles")
     print(
@@ -69,7 +69,13 @@ def bench_dev(path: Path) -> None:
             f"{subtype:16} {len(h):5d} {sum(h):8d} {sum(h) / len(h):8.4f} {unwritable[subtype]:12d}  {status_text}"
         )
     total = sum(sum(h) for h in hits.values())
-    print(f"all equations: {total}/{len(puzzles)} = {total / len(puzzles):.4f}; proven traces {traced}")
+    print(f"all equations: {total}/{len(puzzles)} = {total / len(puzzles):.4f}")
+    for subtype, chars in sorted(trace_chars.items()):
+        ordered = sorted(chars)
+        print(
+            f"proven traces {subtype}: {len(chars)}, characters median {statistics.median(chars):.0f}, "
+            f"p95 {ordered[int(0.95 * (len(ordered) - 1))]}, max {ordered[-1]}"
+        )
     print(
         f"seconds per puzzle: median {statistics.median(seconds):.4f}, mean {statistics.mean(seconds):.4f}, "
         f"max {max(seconds):.3f}; total {sum(seconds):.1f} s, CPU (with traces) {cpu:.1f} s; "
