@@ -137,6 +137,9 @@ def _describe(rule: Rule) -> str:
         core += f"{rule.offset:+d}"
     if rule.flip:
         core = f"rev({core})"
+    can_be_negative = rule.combine in ("sub", "rsub") or rule.offset < 0
+    if rule.sign.startswith("neg") and not can_be_negative:
+        return core
     marker = {
         "neg_prefix": "op before it if negative",
         "neg_suffix": "op after it if negative",
