@@ -5,8 +5,8 @@
 
 1. Throughput of ``reasonlab synth``'s pipeline (generate, classify, solve, trace, replay, extract,
    verify, deduplicate) on ``--workers`` processes over the default mixture (every family with a
-   generator), in puzzles-with-proven-traces per second, without and with token counting.
-2. Per family: assistant-turn tokens (think block + final sentence) of ``--per-family`` generated
+   generator, or ``--mix``), in puzzles-with-proven-traces per second, without and with token counting.
+2. Per family of the mixture: assistant-turn tokens (think block + final sentence) of ``--per-family`` generated
    puzzles: median / p95 / max, under the named tokenizer, printed as a Markdown table for the README.
 
 Wall and CPU seconds are both printed: the machine may be shared, and CPU seconds say what the work costs.
@@ -49,9 +49,9 @@ def throughput(n: int, workers: int, tokenizer: str | None, seed: int, mixture: 
     )
 
 
-def lengths(per_family: int, workers: int, tokenizer: str, seed: int) -> None:
+def lengths(per_family: int, workers: int, tokenizer: str, seed: int, mixture: Mixture) -> None:
     rows = []
-    for name in sorted(Mixture.resolve().weights):
+    for name in sorted(mixture.weights):
         chosen = select(
             iter_traced(seed, Mixture.resolve({name: 1}), workers=workers, tokenizer=tokenizer),
             limit=per_family,
@@ -84,7 +84,7 @@ def main() -> None:
         print(f"no generator yet: {', '.join(mixture.without_generator)}")
     throughput(args.n, args.workers, None, args.seed, mixture)
     throughput(args.n, args.workers, args.tokenizer, args.seed, mixture)
-    lengths(args.per_family, args.workers, args.tokenizer, args.seed)
+    lengths(args.per_family, args.workers, args.tokenizer, args.seed, mixture)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -84,7 +85,7 @@ def _report(chosen: Selection, elapsed: float, out: Path) -> None:
         for (family, reason), count in sorted(chosen.rejected.items()):
             table.add_row(family, reason.value, str(count))
         stdout.print(table)
-    if chosen.tokenizer and chosen.assistant_tokens:
+    if chosen.tokenizer:
         table = Table(
             title=f"Assistant-turn tokens ({chosen.tokenizer}; budget {chosen.budget} minus the prompt)"
         )
@@ -161,7 +162,8 @@ def synth(
         traced=records,
         tokenizer=tokenizer_spec,
     )
-    with progress_bar("synthesizing", n) as advance:
+    # closing() stops the workers as soon as enough rows are kept
+    with closing(stream), progress_bar("synthesizing", n) as advance:
         chosen = select(
             stream,
             limit=n,

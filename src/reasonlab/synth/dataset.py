@@ -24,9 +24,7 @@ class Selection:
     """The kept rows (with token counts when a tokenizer was given) and an account of the rest."""
 
     kept: list[TracedPuzzle] = field(default_factory=list)
-    assistant_tokens: list[int] = field(default_factory=list)
-    prompt_tokens: list[int] = field(default_factory=list)
-    tokenizer: str | None = None
+    tokenizer: str | None = None  # the counter that measured the kept rows, if any
     budget: int = GENERATION_BUDGET
     seen: int = 0
     duplicates: int = 0
@@ -81,10 +79,7 @@ def select(
             chosen.reject(traced, Rejection.OVER_BUDGET)
             continue
         chosen.kept.append(traced)
-        if tokens is not None:
-            chosen.tokenizer = traced.tokenizer
-            chosen.assistant_tokens.append(tokens)
-            chosen.prompt_tokens.append(traced.prompt_tokens)
+        chosen.tokenizer = chosen.tokenizer or traced.tokenizer
         if on_progress and progress_per == "kept":
             on_progress(1)
     return chosen
@@ -102,8 +97,9 @@ class LengthRow:
 def length_table(selection: Selection) -> list[LengthRow]:
     """Assistant-turn tokens per family (median, 95th percentile, max) of the kept rows."""
     by_family: dict[str, list[int]] = defaultdict(list)
-    for traced, tokens in zip(selection.kept, selection.assistant_tokens, strict=False):
-        by_family[traced.family].append(tokens)
+    for traced in selection.kept:
+        if traced.assistant_tokens is not None:
+            by_family[traced.family].append(traced.assistant_tokens)
     return [
         LengthRow(name, len(counts), statistics.median(counts), _p95(counts), max(counts))
         for name, counts in sorted(by_family.items())
