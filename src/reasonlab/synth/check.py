@@ -15,7 +15,7 @@ from typing import Any
 
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
-from reasonlab.puzzles.families import FAMILY_NAMES, Family, get_family
+from reasonlab.puzzles.families import FAMILY_NAMES, Family, get_family, prepare_families
 from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.scoring.metric import extract, verify
@@ -176,6 +176,7 @@ def trace_many(
 ) -> Iterator[TracedPuzzle]:
     """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, with token
     counts when a ``tokenizer`` spec is given."""
+    prepare_families(p.prompt for p in puzzles)
     chunks = [(puzzles[i : i + chunk_size], timeout, tokenizer) for i in range(0, len(puzzles), chunk_size)]
     if workers <= 1:
         for chunk in chunks:

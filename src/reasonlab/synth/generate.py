@@ -115,6 +115,14 @@ def generate_one(seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Ma
     return name, replace(puzzle, id=puzzle_id(seed, index))
 
 
+def _prepare(mixture: Mixture) -> None:
+    """Build the mixture's families' tables once, before workers fork (see ``prepare_families``)."""
+    for name in mixture.weights:
+        prepare = getattr(get_family(name), "prepare", None)
+        if callable(prepare):
+            prepare()
+
+
 def _traced_chunk(args) -> list[TracedPuzzle]:
     seed, start, stop, mixture, knobs, timeout, traced, tokenizer = args
     out = []
@@ -146,6 +154,7 @@ def iter_traced(
     Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops.
     """
     workers = workers or default_workers()
+    _prepare(mixture)
 
     def chunk_args(k: int):
         first = start + k * chunk_size
