@@ -143,6 +143,15 @@ def test_environment_secrets_do_not_reach_the_program(isolation):
     assert "hunter2" not in verdict["stdout"] and "REASONLAB_TEST_SECRET" not in verdict["stdout"]
 
 
+def test_other_processes_are_invisible_under_namespaces():
+    verdict = run_program(
+        "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))", FAST
+    )
+    if verdict.isolation != "namespaces":
+        pytest.skip("namespaces are not permitted here")
+    assert verdict.stdout.strip() == "[1]"
+
+
 def test_the_isolation_reached_is_reported(isolation):
     verdict = run_program("print('hi')", FAST, isolation=isolation)
     expected = "namespaces" if isolation == "auto" and os.geteuid() == 0 else "hooks"

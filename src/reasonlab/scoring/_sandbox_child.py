@@ -30,6 +30,9 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
 NOBODY = 65534
 REFUSED_SOCKET = "network access is disabled in the sandbox"
 
@@ -76,24 +79,37 @@ def _expose_interpreter(mount, stage: str, site_packages: list[str]) -> None:
         mount(holder.encode(), path.encode(), None, MS_BIND | MS_REC, None)
 
 
-def enter_namespaces(workdir: str, site_packages: list[str]) -> bool:
-    """New net/mount/pid namespaces with everything but ``workdir`` read-only; False if not permitted."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) != 0:
-        return False
-    mount = libc.mount
+def _mount():
+    mount = ctypes.CDLL(None, use_errno=True).mount
     mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    return mount
+
+
+def enter_namespaces(workdir: str, site_packages: list[str]) -> bool:
+    """New net/mount/pid namespaces with everything but ``workdir`` read-only; False if not permitted
+    (or if the root file system could not be made read-only: then only the audit hooks guard writes)."""
+    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) != 0:
+        return False
+    mount = _mount()
     if mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False
     if mount(workdir.encode(), workdir.encode(), None, MS_BIND, None) != 0:
         return False
     _expose_interpreter(mount, os.path.join(os.path.dirname(workdir), "stage"), site_packages)
+    root_read_only = False
     for point in _mount_points():
         if point != workdir:
             # Some pseudo file systems refuse a read-only remount; they hold nothing a program could
-            # persist through, so a refusal there is not fatal.
-            mount(None, point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
-    return True
+            # persist through, so only the root file system's refusal matters.
+            refused = mount(None, point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None) != 0
+            root_read_only = root_read_only or (point == "/" and not refused)
+    return root_read_only
+
+
+def mount_own_proc() -> None:
+    """A /proc of the new PID namespace only: the program cannot list (or read the command lines of)
+    the host's processes."""
+    _mount()(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
 def count_processes_of(uid: int) -> int:
@@ -108,12 +124,12 @@ def count_processes_of(uid: int) -> int:
     return count
 
 
-def apply_limits(config: dict, uid: int) -> None:
+def apply_limits(config: dict, existing_processes: int) -> None:
     cpu = int(config["cpu_seconds"])
     memory = int(config["memory_mb"]) * 1024 * 1024
     file_size = int(config["file_size_mb"]) * 1024 * 1024
     # RLIMIT_NPROC counts every process of the user, so leave room for the ones it already has.
-    processes = count_processes_of(uid) + int(config["max_processes"])
+    processes = existing_processes + int(config["max_processes"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
@@ -121,14 +137,11 @@ def apply_limits(config: dict, uid: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def drop_privileges() -> int:
-    """Become ``nobody`` when started as root; returns the uid the program will run as."""
-    if os.geteuid() != 0:
-        return os.geteuid()
+def drop_privileges() -> None:
+    """Become ``nobody`` (the caller is root)."""
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
-    return NOBODY
 
 
 def _is_write(mode, flags) -> bool:
@@ -237,8 +250,12 @@ def main() -> None:
             exit_like(status)
     os.chdir(workdir)
     # Without namespaces, nobody might not be able to read the interpreter's files: stay who we are.
-    uid = drop_privileges() if isolated else os.geteuid()
-    apply_limits(config, uid)
+    uid = NOBODY if isolated else os.geteuid()
+    existing_processes = count_processes_of(uid)  # counted in the host's /proc, as RLIMIT_NPROC counts
+    if isolated:
+        mount_own_proc()
+        drop_privileges()
+    apply_limits(config, existing_processes)
     guarded = not (isolated and uid == NOBODY)
     install_hooks(workdir, guard_files_and_signals=guarded, refuse_processes=guarded and uid == 0)
     code = run_program(program, config["site_packages"])
