@@ -202,3 +202,24 @@ def test_a_comparison_past_its_time_limit_is_unequal_and_the_next_one_still_work
     # Equal answers, but no worker can parse LaTeX in zero seconds: the limit, not math, decides.
     assert not math_equivalent("\\frac{3}{4}", "0.75", timeout=0.0)
     assert math_equivalent("\\frac{3}{4}", "0.75")
+
+
+def test_cli_tasks_list_and_verify_exit_codes(tmp_path):
+    from typer.testing import CliRunner
+
+    from reasonlab.cli.main import app
+
+    _load_or_skip("gsm8k")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["tasks", "list"])
+    assert listed.exit_code == 0 and "knights_knaves" in listed.output and "commonsense" in listed.output
+    good = runner.invoke(app, ["tasks", "verify", "gsm8k", "piqa", "--limit", "5"])
+    assert good.exit_code == 0, good.output
+    # the same task with a wrong reference answer, as a user's own task file
+    spec = load_task("gsm8k").path.read_text().replace('reference: "{answer}"', 'reference: "#### -1"')
+    broken = tmp_path / "broken_gsm8k.yaml"
+    broken.write_text(spec)
+    failed = runner.invoke(app, ["tasks", "verify", str(broken), "--limit", "5"])
+    assert failed.exit_code == 1 and "5 reference(s) failed" in failed.output
+    unknown = runner.invoke(app, ["tasks", "verify", "no_such_task"])
+    assert unknown.exit_code == 2 and "unknown task" in unknown.output
