@@ -163,3 +163,15 @@ def test_prepare_families_builds_the_index_once():
     signature_index.cache_clear()
     prepare_families([generated(1, "symbolic-deduce", 1)[0].prompt])
     assert signature_index.cache_info().currsize == 1
+
+
+def test_priors_learned_from_labelled_puzzles():
+    from reasonlab.puzzles.families.equation import learn_priors
+
+    numeric = generated(4, "numeric-deduce", 30)
+    priors = learn_priors(numeric)
+    counted = sum(sum(table.values()) for table in priors.counts.values())
+    operators = sum(len({eq.operator for eq, _ in FAMILY.parse(p.prompt).examples}) for p in numeric)
+    assert abs(counted - operators) < 1e-6  # one count per operator: every numeric puzzle is explained
+    symbolic = learn_priors(generated(4, "symbolic-deduce", 10))
+    assert set(symbolic.counts) == {"symbolic"}

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reasonlab.puzzles.families import equation_synth, equation_trace
 from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
-from reasonlab.puzzles.families.equation_priors import default_priors
+from reasonlab.puzzles.families.equation_priors import RulePriors, count_rules, default_priors
 from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.families.equation_symbolic import TIME_BUDGET_S as SYMBOLIC_TIME_BUDGET_S
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
 from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
+from reasonlab.scoring.metric import verify
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
 _EXAMPLE = re.compile(r"^(\S{5}) = (.*)$", re.M)
@@ -93,10 +95,12 @@ class EquationFamily:
         for rules, answer, share, _digits in found:
             yield rules, answer, share
 
-    def solve(self, instance: EquationInstance) -> Solution:
+    def solve(self, instance: EquationInstance, priors: RulePriors | None = None) -> Solution:
+        """Vote over every hypothesis fitting the examples, weighted by ``priors`` (default: shipped)."""
+        priors = priors or default_priors()
         if instance.numeric:
-            return solve_numeric(instance, default_priors())
-        return solve_symbolic(instance, default_priors())
+            return solve_numeric(instance, priors)
+        return solve_symbolic(instance, priors)
 
     def prepare(self) -> None:
         """Build the symbolic solver's signature index now (about a second, once per process)."""
@@ -118,3 +122,24 @@ class EquationFamily:
 
 
 FAMILY = EquationFamily()
+
+# Long enough that only the fixed hypothesis cap bounds the symbolic search: reproducible counts.
+LEARNING_TIME_BUDGET_S = 60.0
+
+
+def learn_priors(puzzles: Iterable[Puzzle]) -> RulePriors:
+    """Rule priors from labelled equation rows: per row, the rule assignments that fit its examples
+    and its gold answer (found by the solver's own search), counted by :func:`count_rules`."""
+
+    def explained():
+        for puzzle in puzzles:
+            if puzzle.answer is None or not FAMILY.matches(puzzle.prompt):
+                continue
+            instance = FAMILY.parse(puzzle.prompt)
+            fitting: dict[tuple, float] = defaultdict(float)
+            for rules, answer, share in FAMILY.hypotheses(instance, time_budget=LEARNING_TIME_BUDGET_S):
+                if answer is not None and verify(puzzle.answer, answer):
+                    fitting[tuple(sorted(rules.items()))] += share
+            yield instance.numeric, fitting
+
+    return count_rules(explained())
