@@ -50,7 +50,7 @@ def _tokenizer_spec(spec: str) -> str | None:
         return TEKKEN
     try:
         load_counter(spec)
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
         raise fail(f"cannot load tokenizer {spec!r}: {exc}") from None
     return spec
 

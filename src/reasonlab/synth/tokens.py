@@ -48,7 +48,12 @@ def cached_counter(spec: str) -> TokenCounter:
 
 def load_counter(spec: str | Path) -> TokenCounter:
     """A counter for ``spec``: ``"tekken"`` or a path to a Hugging Face tokenizer."""
-    from tokenizers import Tokenizer
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise RuntimeError(
+            f"token counts need the tokenizers package: pip install 'reasonlab[synth]' ({exc})"
+        ) from exc
 
     if str(spec) == TEKKEN:
         return TokenCounter(
@@ -78,11 +83,11 @@ def tekken_tokenizer_file(cache_dir: Path | None = None) -> Path:
         return target
     try:
         import mistral_common
+        from transformers.integrations.mistral import convert_tekken_tokenizer
     except ImportError as exc:
         raise RuntimeError(
-            "the tekken tokenizer comes from the mistral-common wheel: pip install 'reasonlab[tokens]'"
+            f"the tekken tokenizer needs mistral-common and transformers ({exc}): pip install 'reasonlab[synth]'"
         ) from exc
-    from transformers.integrations.mistral import convert_tekken_tokenizer
 
     source = Path(mistral_common.__file__).parent / "data" / _TEKKEN_FILE
     tokenizer = convert_tekken_tokenizer(str(source), chat_template="")
