@@ -2,6 +2,11 @@
 
 Subtypes: *numeric* (operands are digits) or *symbolic* (digits hidden behind symbols), each either
 *deduce* (the query's operator occurs in the examples) or *guess* (it does not).
+
+The pieces: ``equation_rules`` (the 24 rules as data), ``equation_numeric`` and ``equation_symbolic``
+(the two searches), ``equation_priors`` (the learned prior that weighs hypotheses), ``equation_vote``
+(weighted answers and status), ``equation_synth`` (the generator) and ``equation_trace`` (traces and
+their replay).
 """
 
 from __future__ import annotations

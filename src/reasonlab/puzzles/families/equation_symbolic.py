@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
-from reasonlab.puzzles.families.equation_rules import INVENTORY, SIGN, Rule, compatible, result_table
+from reasonlab.puzzles.families.equation_rules import (
+    INVENTORY,
+    RULES_BY_NAME,
+    SIGN,
+    Rule,
+    compatible,
+    result_table,
+)
 from reasonlab.puzzles.families.equation_vote import Tally
 from reasonlab.puzzles.types import Solution
 
@@ -131,7 +138,7 @@ def _bits(mask: int) -> Iterator[int]:
 
 @cache
 def _compatible_names(chosen: frozenset[str], name: str) -> bool:
-    return compatible([*(RULES[n] for n in chosen), RULES[name]])
+    return compatible([*(RULES_BY_NAME[n] for n in chosen), RULES_BY_NAME[name]])
 
 
 @dataclass(slots=True)
@@ -171,7 +178,7 @@ class Search:
             name, values = table.options[option]
             fixed = {s: v for s, v in zip(c.symbols, values, strict=False) if s not in digits}
             fresh_rule = c.operator not in rules
-            rules[c.operator] = RULES[name]
+            rules[c.operator] = RULES_BY_NAME[name]
             digits.update(fixed)
             narrowed = self._narrow(pending, best, fixed, rules, c.operator if fresh_rule else None)
             if narrowed is not None:
@@ -210,9 +217,6 @@ class Search:
                 return None
             narrowed[i] = mask
         return narrowed
-
-
-RULES = {rule.name: rule for rule in INVENTORY}
 
 
 def render(result: str, digits: dict[str, int], operator: str) -> str | None:
