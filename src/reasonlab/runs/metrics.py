@@ -17,7 +17,9 @@ Per group:
   2048, 4096, 7680): accuracy that rewards getting there in fewer tokens. It equals the accuracy when
   every correct answer fits in the smallest budget and falls towards 0 as answers need more tokens.
 Overall only: ``generation_seconds`` (backend wall time over all sessions of the run), ``tokens_per_s``
-(generated tokens / generation_seconds) and ``harness_overhead`` (share of wall time outside the backend).
+(generated tokens / generation_seconds) and ``harness_overhead`` (share of the generation sessions' wall
+time spent outside the backend: prompts, extraction, the store; the once-per-run metrics and report are
+measured by ``benchmarks/bench_eval_overhead.py``).
 """
 
 from __future__ import annotations
