@@ -58,3 +58,21 @@ def vllm_python() -> str:
     if not Path(candidate).is_file() or subprocess.run([candidate, "-c", has_vllm]).returncode != 0:
         pytest.skip(f"no vLLM virtualenv at {candidate} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)")
     return candidate
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_adapter(tmp_path_factory) -> Path:
+    """A rank-8 LoRA adapter for the tiny llama model with random (not zero) weights, so it changes outputs."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from reasonlab.models.tiny import tiny_model
+
+    torch.manual_seed(0)
+    lora = LoraConfig(
+        r=8, lora_alpha=16, target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False
+    )
+    directory = tmp_path_factory.mktemp("adapter")
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model("llama")), lora).save_pretrained(directory)
+    return directory

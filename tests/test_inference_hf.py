@@ -61,25 +61,15 @@ def test_completions_arrive_one_by_one(backends):
     assert len(list(stream)) == len(PUZZLES) - 1
 
 
-def test_peft_adapter_changes_the_completions_it_is_loaded_for(tmp_path):
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
+def test_peft_adapter_changes_the_completions_it_is_loaded_for(tiny_llama_adapter):
     from reasonlab.inference.hf import HfBackend
     from reasonlab.models.tiny import tiny_model
 
     base = tiny_model("llama")
-    torch.manual_seed(0)
-    # init_lora_weights=False: a random (not zero) update, so the adapter visibly changes the output.
-    lora = LoraConfig(
-        r=8, lora_alpha=16, target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False
-    )
-    get_peft_model(AutoModelForCausalLM.from_pretrained(base), lora).save_pretrained(tmp_path / "adapter")
     requests = puzzle_requests(PUZZLES[:3])
     settings = GenerationSettings(max_tokens=8)
     plain = generate_all(HfBackend(base, device="cpu"), requests, settings)
-    adapted = generate_all(HfBackend(base, device="cpu", adapter=tmp_path / "adapter"), requests, settings)
-    again = generate_all(HfBackend(base, device="cpu", adapter=tmp_path / "adapter"), requests, settings)
+    adapted = generate_all(HfBackend(base, device="cpu", adapter=tiny_llama_adapter), requests, settings)
+    again = generate_all(HfBackend(base, device="cpu", adapter=tiny_llama_adapter), requests, settings)
     assert {i: c.text for i, c in adapted.items()} == {i: c.text for i, c in again.items()}
     assert any(adapted[i].text != plain[i].text for i in plain)

@@ -29,7 +29,8 @@ from reasonlab.inference.vllm_backend import VllmBackend
 if __name__ == "__main__":
     requests = [Request(**r) for r in json.load(open(sys.argv[2]))]
     overrides = json.loads(sys.argv[3])
-    backend = VllmBackend(sys.argv[1], max_model_len=2048, enforce_eager=True, dtype="float32", **overrides)
+    adapter = sys.argv[4] or None
+    backend = VllmBackend(sys.argv[1], adapter=adapter, max_model_len=2048, enforce_eager=True, dtype="float32", **overrides)
     completions = [c.to_dict() for c in backend.generate(requests, GenerationSettings(max_tokens={MAX_TOKENS}))]
     print("RESULT" + json.dumps(completions))
 """
@@ -37,25 +38,31 @@ if __name__ == "__main__":
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("kind", "engine_overrides"), [("llama", {}), ("nemotron-h-dense", {"enable_prefix_caching": False})]
+    ("kind", "engine_overrides", "with_adapter"),
+    [("llama", {}, True), ("nemotron-h-dense", {"enable_prefix_caching": False}, False)],
+    ids=["llama+lora", "nemotron-h-dense"],
 )
-def test_vllm_backend_matches_hf_greedy(tmp_path, vllm_python, kind, engine_overrides):
+def test_vllm_backend_matches_hf_greedy(tmp_path, vllm_python, kind, engine_overrides, with_adapter, request):
+    """The llama case goes through a LoRA request (the grader's path) and compares with hf + PEFT."""
     from reasonlab.inference.hf import HfBackend
     from reasonlab.models.tiny import tiny_model
 
     model = tiny_model(kind)
+    adapter = request.getfixturevalue("tiny_llama_adapter") if with_adapter else None
     requests = puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles)
     (tmp_path / "requests.json").write_text(json.dumps([asdict(r) for r in requests]), encoding="utf-8")
     (tmp_path / "runner.py").write_text(RUNNER, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
     result = subprocess.run(
-        [vllm_python, str(tmp_path / "runner.py"), str(model), str(tmp_path / "requests.json"), json.dumps(engine_overrides)],
+        [vllm_python, str(tmp_path / "runner.py"), str(model), str(tmp_path / "requests.json"), json.dumps(engine_overrides), str(adapter or "")],
         capture_output=True, text=True, env=env, timeout=500,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
     served = {c["id"]: c for c in json.loads(line[len("RESULT") :])}
-    local = generate_all(HfBackend(model, device="cpu"), requests, GenerationSettings(max_tokens=MAX_TOKENS))
+    local = generate_all(
+        HfBackend(model, device="cpu", adapter=adapter), requests, GenerationSettings(max_tokens=MAX_TOKENS)
+    )
     assert set(served) == set(local)
     for row_id, completion in local.items():
         assert served[row_id]["text"] == completion.text, row_id
