@@ -134,3 +134,14 @@ def test_vllm_serve_gives_the_hf_backend_greedy_completions(requests, vllm_pytho
         _stop(server)
     local = generate_all(HfBackend(model, device="cpu"), requests, SETTINGS)
     _assert_same_completions(served, local)
+
+
+def test_thought_split_off_by_a_reasoning_parser_is_put_back():
+    from types import SimpleNamespace
+
+    from reasonlab.inference.openai_backend import _full_text
+
+    split = SimpleNamespace(content="\\boxed{7}", reasoning_content="3 + 4 = 7\n")
+    assert _full_text(split) == "3 + 4 = 7\n</think>\\boxed{7}"
+    whole = SimpleNamespace(content="3 + 4 = 7\n</think>\\boxed{7}", reasoning_content=None, model_extra={})
+    assert _full_text(whole) == "3 + 4 = 7\n</think>\\boxed{7}"
