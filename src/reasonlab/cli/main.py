@@ -6,6 +6,7 @@ import typer
 
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
+from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 puzzle_commands.register(app)
+quickstart_commands.register(app)
 submit_commands.register(app)
 eval_commands.register(app)
 track_commands.register(app)

@@ -17,7 +17,7 @@ from reasonlab.scoring.predictions import PredictionFileError, read_predictions,
 
 
 def sample_csv() -> Path:
-    """The small built-in puzzle set (two or so per family) used by the embedded default."""
+    """The small built-in puzzle set (two or so per family)."""
     return Path(str(resources.files("reasonlab") / "data" / "sample.csv"))
 
 
@@ -106,16 +106,6 @@ def score(
         console.print(f"wrote {json_out}")
 
 
-def run(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the solutions.")] = Path(
-        "runs/sample-solutions.csv"
-    ),
-) -> None:
-    """The embedded default: solve and score the built-in sample of puzzles."""
-    solve(sample_csv(), out=out, workers=1, timeout_per_puzzle=5.0, skip_invalid=False)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(solve)
     app.command()(score)
-    app.command()(run)

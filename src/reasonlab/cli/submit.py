@@ -15,18 +15,18 @@ ArchitectureOption = Annotated[
     Path | None,
     typer.Option(
         "--architecture",
-        help="A Nemotron-H config.json (or model dir) to check against, instead of Nemotron-3-Nano-30B-A3B.",
+        help="A model config.json (or model dir) to check against, instead of Nemotron-3-Nano-30B-A3B.",
     ),
 ]
 
 
 def _architecture(path: Path | None):
-    from reasonlab.submission.architecture import Architecture, ArchitectureError, competition_architecture
+    from reasonlab.submission.architecture import ArchitectureError, competition_architecture, load_architecture
 
     if path is None:
         return competition_architecture()
     try:
-        return Architecture.from_file(path)
+        return load_architecture(path)
     except ArchitectureError as exc:
         raise fail(str(exc)) from None
 

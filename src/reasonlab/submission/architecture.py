@@ -192,6 +192,44 @@ def describe_kind(kind: str) -> str:
     }[kind]
 
 
+@dataclass(frozen=True)
+class ModuleTable:
+    """Any other transformers model: its Linear modules by name, read from the model built on the meta
+    device (no weights). Names are the model's own (``model.layers.0.self_attn.q_proj``)."""
+
+    name: str
+    shapes: dict[str, tuple[int, int]]
+
+    @classmethod
+    def from_config_file(cls, path: Path) -> ModuleTable:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM
+
+        config = AutoConfig.from_pretrained(path)
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config)
+        shapes = {n: tuple(m.weight.shape) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+        return cls(name=config._name_or_path or str(path), shapes=shapes)
+
+    def lookup(self, module: str) -> Lookup:
+        if module in self.shapes:
+            return Lookup(self.shapes[module])
+        return Lookup(None, f"no Linear module {module!r} in {self.name}")
+
+
+def load_architecture(path: Path) -> Architecture | ModuleTable:
+    """The module tree of the model whose ``config.json`` is at ``path`` (a file or a model directory)."""
+    path = Path(path)
+    config_file = path / "config.json" if path.is_dir() else path
+    try:
+        config = json.loads(config_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArchitectureError(f"{config_file}: cannot read a model config ({exc})") from None
+    if config.get("model_type") == "nemotron_h" or "hybrid_override_pattern" in config:
+        return Architecture.from_file(config_file)
+    return ModuleTable.from_config_file(config_file.parent)
+
+
 def competition_architecture() -> Architecture:
     """Nemotron-3-Nano-30B-A3B, from the config facts that ship with reasonlab."""
     text = (resources.files("reasonlab") / "data" / "nemotron-3-nano-30b-a3b.json").read_text()

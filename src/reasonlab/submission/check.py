@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasonlab.submission.architecture import PEFT_PREFIX, Architecture, competition_architecture
+from reasonlab.submission.architecture import PEFT_PREFIX, Architecture, ModuleTable, competition_architecture
 from reasonlab.training.targets import MAX_LORA_RANK
 
 CONFIG_NAME = "adapter_config.json"
@@ -58,7 +58,7 @@ class CheckReport:
         self.findings.append(Finding("warning", where, message))
 
 
-def check_submission(path: Path, architecture: Architecture | None = None) -> CheckReport:
+def check_submission(path: Path, architecture: Architecture | ModuleTable | None = None) -> CheckReport:
     """Check a submission zip against the competition's model (or another Nemotron-H architecture)."""
     arch = architecture or competition_architecture()
     report = CheckReport(path=Path(path), architecture=arch.name)
@@ -95,7 +95,7 @@ def check_submission(path: Path, architecture: Architecture | None = None) -> Ch
     return report
 
 
-def check_adapter(config: dict, header: dict[str, dict], arch: Architecture, report: CheckReport) -> None:
+def check_adapter(config: dict, header: dict[str, dict], arch: Architecture | ModuleTable, report: CheckReport) -> None:
     """Check a parsed adapter config and safetensors header (``{key: {dtype, shape}}``) against ``arch``."""
     rank = _check_config(config, arch, report)
     if rank is None:
@@ -139,7 +139,7 @@ def check_adapter(config: dict, header: dict[str, dict], arch: Architecture, rep
     report.tensors = len(header)
 
 
-def _check_config(config: dict, arch: Architecture, report: CheckReport) -> int | None:
+def _check_config(config: dict, arch: Architecture | ModuleTable, report: CheckReport) -> int | None:
     where = CONFIG_NAME
     if config.get("peft_type", "LORA") != "LORA":
         report.error(where, f"peft_type is {config.get('peft_type')!r}; the grader loads LoRA adapters only")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
-from reasonlab.submission.architecture import Architecture, competition_architecture
+from reasonlab.submission.architecture import Architecture, ModuleTable, competition_architecture
 from reasonlab.submission.check import CONFIG_NAME, WEIGHTS_NAME, CheckReport, check_submission
 from reasonlab.submission.layout import Adapter, is_native, to_grader_layout
 
@@ -58,7 +58,7 @@ def write_adapter(adapter: Adapter, directory: Path) -> None:
     save_file(adapter.tensors, directory / WEIGHTS_NAME)
 
 
-def pack_adapter(adapter_dir: Path, out: Path, architecture: Architecture | None = None) -> PackResult:
+def pack_adapter(adapter_dir: Path, out: Path, architecture: Architecture | ModuleTable | None = None) -> PackResult:
     """Write ``out`` (a zip with the two adapter files at its root); raise PackError if it would not load."""
     arch = architecture or competition_architecture()
     adapter = read_adapter(adapter_dir)
@@ -66,7 +66,8 @@ def pack_adapter(adapter_dir: Path, out: Path, architecture: Architecture | None
     # weight, and vLLM rejects non-LoRA tensors.
     dropped = sorted(k for k in adapter.tensors if k.endswith(".base_layer.weight"))
     adapter = Adapter(adapter.config, {k: v for k, v in adapter.tensors.items() if k not in dropped})
-    converted = is_native(adapter)
+    # Only Nemotron-H has two layouts; other models' adapters are packed as they are.
+    converted = isinstance(arch, Architecture) and is_native(adapter)
     if converted:
         adapter = to_grader_layout(adapter, num_experts=arch.n_routed_experts, base_model=arch.name)
     elif not adapter.config.get("base_model_name_or_path"):

@@ -24,6 +24,9 @@ class ModelSpec(Strict):
     )
     trust_remote_code: bool = False
     attn_implementation: str | None = None
+    config_overrides: dict = Field(
+        default_factory=dict, description="Model config fields to change at load (e.g. chunk_size: 16)."
+    )
 
 
 class LoraSpec(Strict):
@@ -84,6 +87,9 @@ class OptimSpec(Strict):
 
 class SFTSpec(OptimSpec):
     max_length: int = Field(8192, ge=8, description="Longest sequence kept (prompt + trace), in tokens.")
+    completion_only_loss: bool = Field(
+        True, description="Loss on the assistant turn only (False: on the whole conversation)."
+    )
     packing: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Pack sequences (bfd, padding-free). auto: only for attention-only models with flash "

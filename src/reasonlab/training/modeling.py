@@ -46,7 +46,7 @@ def load_model(spec: ModelSpec, seed: int = 0):
     kwargs = {"dtype": choose_dtype(spec), "trust_remote_code": spec.trust_remote_code}
     if spec.attn_implementation:
         kwargs["attn_implementation"] = spec.attn_implementation
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs, **spec.config_overrides)
     return model, load_tokenizer(path, spec.trust_remote_code), path
 
 

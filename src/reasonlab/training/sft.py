@@ -110,7 +110,7 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         max_length=config.train.max_length,
         packing=use_packing(config, model),
         packing_strategy="bfd",
-        completion_only_loss=True,
+        completion_only_loss=config.train.completion_only_loss,
         dataset_num_proc=None,
     )
     trainer = SFTTrainer(

@@ -1,0 +1,176 @@
+"""The embedded default: the whole loop, tiny, on CPU, in a few minutes.
+
+1. synthesise puzzles of one easy family (Roman numerals) with proven traces (``reasonlab.synth``), and a
+   held-out set from another seed with no prompt in common;
+2. evaluate the untrained tiny Nemotron-H on the held-out set through the eval harness (hf backend);
+3. train it: every weight first (it starts from random), then a LoRA on top, both through ``run_sft``;
+4. evaluate the trained model with its adapter the same way;
+5. pack the adapter into submission.zip and check it against the tiny model's own architecture.
+
+A tiny model learns the mapping from the query to its numeral, not long derivations, so the default
+``trace: answer`` trains on an empty thought and the boxed answer; ``trace: full`` uses the synthesised
+step-by-step trace (longer sequences, slower on CPU). Each stage writes into its own subdirectory and is
+skipped when its output is already there, so an interrupted quickstart continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from reasonlab.training.config import LoraSpec, ModelSpec, SFTConfig, SFTSpec, Strict, TrackingSpec
+
+DEFAULT_CONFIG = "quickstart.yaml"
+
+
+class QuickstartConfig(Strict):
+    name: str = "quickstart"
+    output_root: str = "runs"
+    seed: int = 0
+    family: str = "numeral"
+    train_puzzles: int = Field(3000, ge=1)
+    eval_puzzles: int = Field(100, ge=1)
+    trace: Literal["answer", "full"] = "answer"
+    model: ModelSpec = ModelSpec()
+    full_training: SFTSpec = SFTSpec(
+        max_steps=150, batch_size=16, learning_rate=3e-3, max_length=512, logging_steps=10, save_steps=50
+    )
+    lora: LoraSpec = LoraSpec(r=8, alpha=16, targets="competition-attention")
+    lora_training: SFTSpec = SFTSpec(
+        max_steps=20, batch_size=16, learning_rate=1e-3, max_length=512, logging_steps=5, save_steps=20
+    )
+    max_new_tokens: int = Field(32, ge=1, description="Generation budget of the two evaluations.")
+    tracking: TrackingSpec = TrackingSpec(mlflow=False)
+
+
+@dataclass(frozen=True)
+class QuickstartResult:
+    run_dir: Path
+    accuracy_before: float
+    accuracy_after: float
+    submission: Path
+    seconds: float
+
+    @property
+    def gain(self) -> float:
+        return self.accuracy_after - self.accuracy_before
+
+
+def default_config_path() -> Path:
+    return Path(str(resources.files("reasonlab") / "data" / DEFAULT_CONFIG))
+
+
+def make_data(config: QuickstartConfig, directory: Path) -> tuple[Path, Path]:
+    """train.jsonl (SFT records) and heldout.csv (id,prompt,answer), seeded, no shared prompt."""
+    from reasonlab.puzzles.types import Puzzle
+    from reasonlab.synth.generate import Mixture, iter_traced
+    from reasonlab.synth.records import assistant_text, sft_record, write_puzzles_csv, write_records
+
+    train_path, heldout_path = directory / "train.jsonl", directory / "heldout.csv"
+    if train_path.is_file() and heldout_path.is_file():
+        return train_path, heldout_path
+    mixture = Mixture.resolve({config.family: 1.0})
+    records, seen = [], set()
+    for traced in iter_traced(config.seed, mixture, workers=1):
+        if len(records) == config.train_puzzles:
+            break
+        if traced.trace is None:
+            continue
+        record = sft_record(traced)
+        if config.trace == "answer":
+            record["messages"][-1]["content"] = assistant_text("", traced.traced_answer)
+        records.append(record)
+        seen.add(traced.puzzle.prompt)
+    heldout: list[Puzzle] = []
+    for traced in iter_traced(config.seed + 1_000_003, mixture, workers=1, traced=False):
+        if len(heldout) == config.eval_puzzles:
+            break
+        if traced.puzzle.prompt not in seen:
+            heldout.append(traced.puzzle)
+            seen.add(traced.puzzle.prompt)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_records(records, train_path)
+    write_puzzles_csv(heldout, heldout_path)
+    return train_path, heldout_path
+
+
+def evaluate(config: QuickstartConfig, model: str, adapter: str | None, heldout: Path, out: Path) -> float:
+    from reasonlab.inference.factory import BackendConfig
+    from reasonlab.runs.evaluate import DataConfig, EvalConfig, GenerationConfig, run_eval
+
+    eval_config = EvalConfig(
+        seed=config.seed,
+        data=DataConfig(path=str(heldout)),
+        backend=BackendConfig(kind="hf", model=model, adapter=adapter, max_batch_size=config.eval_puzzles),
+        generation=GenerationConfig(max_tokens=config.max_new_tokens),
+        report=False,
+    )
+    return float(run_eval(eval_config, out).metrics["overall"]["accuracy"])
+
+
+def sft_stage(config: QuickstartConfig, model: str, lora: LoraSpec, train: SFTSpec, data: Path, out: Path) -> Path:
+    """Train through the one SFT code path; reuse the stage's output if it is already there."""
+    from reasonlab.training.sft import ADAPTER, MODEL, run_sft
+
+    done = out / (ADAPTER if lora.enabled else MODEL)
+    if (done / ("adapter_config.json" if lora.enabled else "config.json")).is_file():
+        return done
+    sft_config = SFTConfig(
+        name=out.name,
+        output_root=config.output_root,
+        seed=config.seed,
+        model=ModelSpec(name_or_path=model, dtype=config.model.dtype),
+        lora=lora,
+        data={"train": [str(data)]},
+        train=train,
+        tracking=config.tracking,
+    )
+    return run_sft(sft_config, out, resume=(out / "checkpoints").is_dir()).output
+
+
+def run_quickstart(
+    config: QuickstartConfig, run_dir: Path, on_stage: Callable[[str], None] = lambda stage: None
+) -> QuickstartResult:
+    from reasonlab.submission.architecture import load_architecture
+    from reasonlab.submission.pack import pack_adapter
+    from reasonlab.training.modeling import resolve_model_path
+
+    start = time.perf_counter()
+    run_dir = Path(run_dir)
+    on_stage(f"synthesising {config.train_puzzles} + {config.eval_puzzles} {config.family} puzzles")
+    train_data, heldout = make_data(config, run_dir / "data")
+    base = resolve_model_path(config.model.name_or_path, config.seed)
+    on_stage("evaluating the untrained model")
+    before = evaluate(config, base, None, heldout, run_dir / "eval-before")
+    on_stage("training every weight of the tiny model")
+    trained = sft_stage(
+        config, base, LoraSpec(enabled=False), config.full_training, train_data, run_dir / "sft-full"
+    )
+    on_stage("training a LoRA adapter on top")
+    adapter = sft_stage(config, str(trained), config.lora, config.lora_training, train_data, run_dir / "sft-lora")
+    on_stage("evaluating the trained model with its adapter")
+    after = evaluate(config, str(trained), str(adapter), heldout, run_dir / "eval-after")
+    on_stage("packing and checking submission.zip")
+    packed = pack_adapter(adapter, run_dir / "submission.zip", load_architecture(trained))
+    result = QuickstartResult(run_dir, before, after, packed.path, time.perf_counter() - start)
+    (run_dir / "quickstart.json").write_text(
+        json.dumps(
+            {
+                "accuracy_before": before,
+                "accuracy_after": after,
+                "gain": result.gain,
+                "heldout_puzzles": config.eval_puzzles,
+                "submission": str(packed.path),
+                "seconds": round(result.seconds, 1),
+            },
+            indent=2,
+        )
+    )
+    return result
