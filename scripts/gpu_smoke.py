@@ -85,7 +85,9 @@ def experts_only(adapter_zip: Path, directory: Path) -> Path:
     return directory
 
 
-def vllm_outputs(model: str, adapters: dict[str, Path | None], puzzles: list, max_tokens: int) -> dict[str, list[str]]:
+def vllm_outputs(
+    model: str, adapters: dict[str, Path | None], puzzles: list, max_tokens: int
+) -> dict[str, list[str]]:
     from transformers import AutoTokenizer
     from vllm import LLM, SamplingParams
     from vllm.lora.request import LoRARequest
@@ -125,7 +127,9 @@ def vllm_outputs(model: str, adapters: dict[str, Path | None], puzzles: list, ma
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="Directory (or hub id) of Nemotron-3-Nano-30B-A3B-BF16.")
+    parser.add_argument(
+        "--model", required=True, help="Directory (or hub id) of Nemotron-3-Nano-30B-A3B-BF16."
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/gpu-smoke"))
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--train-puzzles", type=int, default=64)
@@ -151,7 +155,11 @@ def main() -> None:
     shutil.rmtree(unpacked, ignore_errors=True)
     with zipfile.ZipFile(packed.path) as archive:
         archive.extractall(unpacked)
-    variants = {"base": None, "adapter": unpacked, "experts_only": experts_only(packed.path, args.out / "experts-only")}
+    variants = {
+        "base": None,
+        "adapter": unpacked,
+        "experts_only": experts_only(packed.path, args.out / "experts-only"),
+    }
     outputs = vllm_outputs(args.model, variants, held_out, args.max_tokens)
     gold = [p.answer for p in held_out]
     summary = {

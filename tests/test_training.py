@@ -172,6 +172,8 @@ def test_lora_config_refusals():
     spec = SFTConfig.model_fields["lora"].default
     with pytest.raises(TargetError, match="max_lora_rank"):
         lora_config(spec.model_copy(update={"r": 64}), model)
+    with pytest.raises(ValueError, match="max_lora_rank"):
+        type(spec).model_validate({"r": 64})
     with pytest.raises(TargetError, match="lm_head"):
         lora_config(spec.model_copy(update={"targets": ["attention", "lm_head"]}), model)
     with pytest.raises(TargetError, match="dropout"):

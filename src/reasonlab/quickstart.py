@@ -7,10 +7,17 @@
 4. evaluate the trained model with its adapter the same way;
 5. pack the adapter into submission.zip and check it against the tiny model's own architecture.
 
-A tiny model learns the mapping from the query to its numeral, not long derivations, so the default
-``trace: answer`` trains on an empty thought and the boxed answer; ``trace: full`` uses the synthesised
-step-by-step trace (longer sequences, slower on CPU). Each stage writes into its own subdirectory and is
-skipped when its output is already there, so an interrupted quickstart continues where it stopped.
+A tiny model learns from a few thousand puzzles to map a query to its numeral, not to write long
+derivations, so the default ``trace: restate`` is a compact thought: the query restated in the examples'
+own ``N -> numeral`` notation, then the boxed answer; with the loss on the whole conversation
+(``completion_only_loss: false``) every example line of every prompt teaches the mapping too.
+``trace: answer`` leaves the thought empty; ``trace: full`` uses the synthesised step-by-step trace
+(longer sequences, slower on CPU). The default model is the tiny llama-style one, which learns this in
+minutes on CPU; ``model.name_or_path: tiny:nemotron-h`` runs the same loop on a tiny Nemotron-H (Mamba
+layers are several times slower on CPU, and without rotary attention it needs more steps).
+
+Each stage writes into its own subdirectory and is skipped when its output is already there, so an
+interrupted quickstart continues where it stopped.
 """
 
 from __future__ import annotations
@@ -34,17 +41,25 @@ class QuickstartConfig(Strict):
     name: str = "quickstart"
     output_root: str = "runs"
     seed: int = 0
-    family: str = "numeral"
+    family: str = Field("numeral", description="An easy family; trace: restate needs one with a query.")
     train_puzzles: int = Field(3000, ge=1)
     eval_puzzles: int = Field(100, ge=1)
-    trace: Literal["answer", "full"] = "answer"
-    model: ModelSpec = ModelSpec()
+    trace: Literal["restate", "answer", "full"] = "restate"
+    model: ModelSpec = ModelSpec(name_or_path="tiny:llama")
     full_training: SFTSpec = SFTSpec(
-        max_steps=150, batch_size=16, learning_rate=3e-3, max_length=512, logging_steps=10, save_steps=50
+        max_steps=500,
+        batch_size=16,
+        learning_rate=3e-3,
+        lr_scheduler="constant_with_warmup",
+        warmup_ratio=0.05,
+        max_length=512,
+        completion_only_loss=False,
+        logging_steps=20,
+        save_steps=100,
     )
-    lora: LoraSpec = LoraSpec(r=8, alpha=16, targets="competition-attention")
+    lora: LoraSpec = LoraSpec(r=8, alpha=16, targets=["q_proj", "k_proj", "v_proj", "o_proj"])
     lora_training: SFTSpec = SFTSpec(
-        max_steps=20, batch_size=16, learning_rate=1e-3, max_length=512, logging_steps=5, save_steps=20
+        max_steps=30, batch_size=16, learning_rate=1e-3, max_length=512, logging_steps=10, save_steps=30
     )
     max_new_tokens: int = Field(32, ge=1, description="Generation budget of the two evaluations.")
     tracking: TrackingSpec = TrackingSpec(mlflow=False)
@@ -67,6 +82,17 @@ def default_config_path() -> Path:
     return Path(str(resources.files("reasonlab") / "data" / DEFAULT_CONFIG))
 
 
+def thought(config: QuickstartConfig, traced) -> str:
+    if config.trace == "full":
+        return traced.trace
+    if config.trace == "answer":
+        return ""
+    from reasonlab.puzzles.families import get_family
+
+    query = get_family(traced.family).parse(traced.puzzle.prompt).query
+    return f"{query} -> {traced.traced_answer}"
+
+
 def make_data(config: QuickstartConfig, directory: Path) -> tuple[Path, Path]:
     """train.jsonl (SFT records) and heldout.csv (id,prompt,answer), seeded, no shared prompt."""
     from reasonlab.puzzles.types import Puzzle
@@ -84,8 +110,7 @@ def make_data(config: QuickstartConfig, directory: Path) -> tuple[Path, Path]:
         if traced.trace is None:
             continue
         record = sft_record(traced)
-        if config.trace == "answer":
-            record["messages"][-1]["content"] = assistant_text("", traced.traced_answer)
+        record["messages"][-1]["content"] = assistant_text(thought(config, traced), traced.traced_answer)
         records.append(record)
         seen.add(traced.puzzle.prompt)
     heldout: list[Puzzle] = []
@@ -115,7 +140,9 @@ def evaluate(config: QuickstartConfig, model: str, adapter: str | None, heldout:
     return float(run_eval(eval_config, out).metrics["overall"]["accuracy"])
 
 
-def sft_stage(config: QuickstartConfig, model: str, lora: LoraSpec, train: SFTSpec, data: Path, out: Path) -> Path:
+def sft_stage(
+    config: QuickstartConfig, model: str, lora: LoraSpec, train: SFTSpec, data: Path, out: Path
+) -> Path:
     """Train through the one SFT code path; reuse the stage's output if it is already there."""
     from reasonlab.training.sft import ADAPTER, MODEL, run_sft
 
@@ -154,7 +181,9 @@ def run_quickstart(
         config, base, LoraSpec(enabled=False), config.full_training, train_data, run_dir / "sft-full"
     )
     on_stage("training a LoRA adapter on top")
-    adapter = sft_stage(config, str(trained), config.lora, config.lora_training, train_data, run_dir / "sft-lora")
+    adapter = sft_stage(
+        config, str(trained), config.lora, config.lora_training, train_data, run_dir / "sft-lora"
+    )
     on_stage("evaluating the trained model with its adapter")
     after = evaluate(config, str(trained), str(adapter), heldout, run_dir / "eval-after")
     on_stage("packing and checking submission.zip")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +20,19 @@ def run(
             show_default=False,
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory (reuse one to resume).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run directory (reuse one to resume).")
+    ] = None,
 ) -> None:
     """The whole loop on a tiny model, on CPU: synthesise Roman-numeral puzzles, evaluate the untrained model,
     train it (every weight, then a LoRA), evaluate again, pack and check submission.zip."""
+    missing = [
+        name for name in ("torch", "transformers", "peft", "trl") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise fail(
+            f'the quickstart needs {", ".join(missing)}: pip install "torch==2.13.0" -e ".[eval,train]"'
+        )
     from reasonlab.quickstart import QuickstartConfig, run_quickstart
     from reasonlab.runs.config import ConfigError, load_config
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
@@ -37,7 +47,9 @@ def run(
             raise fail(f"{argument!r}: expected key=value (only one config file may be given)")
     try:
         config = load_config(QuickstartConfig, config_path, overrides)
-        run_dir = open_run_dir(out or default_run_dir(config.name, config.output_root), "run", config, seed=config.seed)
+        run_dir = open_run_dir(
+            out or default_run_dir(config.name, config.output_root), "run", config, seed=config.seed
+        )
     except (ConfigError, RunDirError) as exc:
         raise fail(str(exc)) from None
     console.print(f"quickstart -> {run_dir.path}")

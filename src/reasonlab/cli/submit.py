@@ -21,7 +21,11 @@ ArchitectureOption = Annotated[
 
 
 def _architecture(path: Path | None):
-    from reasonlab.submission.architecture import ArchitectureError, competition_architecture, load_architecture
+    from reasonlab.submission.architecture import (
+        ArchitectureError,
+        competition_architecture,
+        load_architecture,
+    )
 
     if path is None:
         return competition_architecture()
@@ -31,10 +35,15 @@ def _architecture(path: Path | None):
         raise fail(str(exc)) from None
 
 
+SHOWN_FINDINGS = 25
+
+
 def _print_report(report) -> None:
-    for finding in report.findings:
+    for finding in report.findings[:SHOWN_FINDINGS]:
         colour = "red" if finding.level == "error" else "yellow"
         console.print(f"[{colour}]{finding.level}[/]: {finding.where}: {finding.message}", highlight=False)
+    if len(report.findings) > SHOWN_FINDINGS:
+        console.print(f"... and {len(report.findings) - SHOWN_FINDINGS} more of the same kinds")
     if report.ok:
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(report.modules_by_kind.items()))
         stdout.print(

@@ -208,7 +208,9 @@ class ModuleTable:
         config = AutoConfig.from_pretrained(path)
         with torch.device("meta"):
             model = AutoModelForCausalLM.from_config(config)
-        shapes = {n: tuple(m.weight.shape) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+        shapes = {
+            n: tuple(m.weight.shape) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)
+        }
         return cls(name=config._name_or_path or str(path), shapes=shapes)
 
     def lookup(self, module: str) -> Lookup:

@@ -95,7 +95,9 @@ def check_submission(path: Path, architecture: Architecture | ModuleTable | None
     return report
 
 
-def check_adapter(config: dict, header: dict[str, dict], arch: Architecture | ModuleTable, report: CheckReport) -> None:
+def check_adapter(
+    config: dict, header: dict[str, dict], arch: Architecture | ModuleTable, report: CheckReport
+) -> None:
     """Check a parsed adapter config and safetensors header (``{key: {dtype, shape}}``) against ``arch``."""
     rank = _check_config(config, arch, report)
     if rank is None:

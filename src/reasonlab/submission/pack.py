@@ -58,7 +58,9 @@ def write_adapter(adapter: Adapter, directory: Path) -> None:
     save_file(adapter.tensors, directory / WEIGHTS_NAME)
 
 
-def pack_adapter(adapter_dir: Path, out: Path, architecture: Architecture | ModuleTable | None = None) -> PackResult:
+def pack_adapter(
+    adapter_dir: Path, out: Path, architecture: Architecture | ModuleTable | None = None
+) -> PackResult:
     """Write ``out`` (a zip with the two adapter files at its root); raise PackError if it would not load."""
     arch = architecture or competition_architecture()
     adapter = read_adapter(adapter_dir)

@@ -46,6 +46,14 @@ class LoraSpec(Strict):
     competition: bool = Field(True, description=f"Refuse ranks above the grader's {MAX_LORA_RANK}.")
     init_from: str | None = Field(None, description="Continue training this saved adapter.")
 
+    @model_validator(mode="after")
+    def _rank_within_grader_limit(self):
+        if self.enabled and self.competition and self.r > MAX_LORA_RANK:
+            raise ValueError(
+                f"rank {self.r} exceeds the grader's max_lora_rank={MAX_LORA_RANK} (competition: false to allow it)"
+            )
+        return self
+
 
 class DataSpec(Strict):
     train: list[str] = Field(

@@ -1,0 +1,55 @@
+"""The quickstart loop end to end, scaled down; the shipped config is the embedded default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("trl")
+
+from reasonlab.prompting import user_prompt  # noqa: E402
+from reasonlab.puzzles.io import read_puzzles  # noqa: E402
+from reasonlab.quickstart import QuickstartConfig, run_quickstart  # noqa: E402
+from reasonlab.submission.architecture import load_architecture  # noqa: E402
+from reasonlab.submission.check import check_submission  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_config_is_the_embedded_default():
+    shipped = yaml.safe_load((REPO / "configs" / "quickstart.yaml").read_text())
+    assert QuickstartConfig.model_validate(shipped) == QuickstartConfig()
+
+
+def test_quickstart_runs_every_stage_and_resumes(tmp_path):
+    config = QuickstartConfig.model_validate(
+        {
+            "output_root": str(tmp_path),
+            "train_puzzles": 24,
+            "eval_puzzles": 3,
+            "full_training": {"max_steps": 2, "batch_size": 8, "max_length": 256},
+            "lora_training": {"max_steps": 1, "batch_size": 8, "max_length": 256},
+            "max_new_tokens": 4,
+            "tracking": {"mlflow": False, "tensorboard": False, "rich_progress": False},
+        }
+    )
+    stages = []
+    result = run_quickstart(config, tmp_path / "qs", on_stage=stages.append)
+    assert len(stages) == 6
+    assert 0 <= result.accuracy_before <= 1 and 0 <= result.accuracy_after <= 1
+    summary = json.loads((tmp_path / "qs" / "quickstart.json").read_text())
+    assert summary["heldout_puzzles"] == 3
+    train_rows = (tmp_path / "qs" / "data" / "train.jsonl").read_text().splitlines()
+    heldout = read_puzzles(tmp_path / "qs" / "data" / "heldout.csv").puzzles
+    assert len(train_rows) == 24 and len(heldout) == 3
+    trained_on = {json.loads(row)["messages"][0]["content"] for row in train_rows}
+    assert not trained_on & {user_prompt(p.prompt) for p in heldout}
+    trained = tmp_path / "qs" / "sft-full" / "model"
+    assert check_submission(result.submission, load_architecture(trained)).ok
+    # A second run reuses every stage's output instead of training again.
+    (trained / "marker").write_text("kept")
+    again = run_quickstart(config, tmp_path / "qs")
+    assert (trained / "marker").is_file() and again.accuracy_after == result.accuracy_after
