@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from reasonlab.cli._console import console, fail, stdout
+from reasonlab.cli.evaluate import _split_arguments as split_arguments
 
 
 def run(
@@ -37,20 +38,13 @@ def run(
     from reasonlab.runs.config import ConfigError, load_config
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
 
-    config_path, overrides = None, []
-    for argument in arguments or []:
-        if "=" in argument:
-            overrides.append(argument)
-        elif config_path is None:
-            config_path = Path(argument)
-        else:
-            raise fail(f"{argument!r}: expected key=value (only one config file may be given)")
     try:
+        config_path, overrides = split_arguments(arguments or [])
         config = load_config(QuickstartConfig, config_path, overrides)
         run_dir = open_run_dir(
             out or default_run_dir(config.name, config.output_root), "run", config, seed=config.seed
         )
-    except (ConfigError, RunDirError) as exc:
+    except (ConfigError, RunDirError, typer.BadParameter) as exc:
         raise fail(str(exc)) from None
     console.print(f"quickstart -> {run_dir.path}")
     result = run_quickstart(config, run_dir.path, on_stage=lambda stage: console.print(f"[bold]·[/] {stage}"))
