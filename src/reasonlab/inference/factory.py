@@ -25,7 +25,7 @@ class BackendConfig(BaseModel):
     dtype: str = "auto"
     max_batch_size: int = Field(16, ge=1)
     refill_tokens: int | None = Field(
-        64, ge=1, description="hf: new tokens per segment before refilling the batch."
+        256, ge=1, description="hf: new tokens per segment before refilling the batch."
     )
     # vllm: overrides of the grader's engine flags (e.g. gpu_memory_utilization)
     engine: dict[str, Any] = {}

@@ -5,6 +5,8 @@ finish: generation runs in segments of ``refill_tokens`` new tokens; after each 
 sequences leave (their completion is yielded at once) and waiting requests take their places. A
 continuing sequence re-enters the next segment with its prompt and the tokens generated so far, so the
 batch never idles on one long straggler while work waits. ``refill_tokens=None`` gives static batches.
+Each refill re-reads the continuing sequences (one prefill), so a segment should be long against that
+cost: a few hundred tokens for long generations, less when completions are short.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class HfBackend:
         device: str = "auto",
         dtype: str = "auto",
         max_batch_size: int = 16,
-        refill_tokens: int | None = 64,
+        refill_tokens: int | None = 256,
     ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
