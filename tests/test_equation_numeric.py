@@ -109,6 +109,8 @@ def test_priors_are_sane():
     # the operator characters lean towards their usual meaning in numeric prompts
     assert weight("+", "flip_add") > weight("+", "flip_mul")
     assert weight("*", "flip_mul") > weight("*", "flip_add")
+    # numeric puzzles with two or three of + - * as operators are (nearly) always in flip mode
+    assert priors.flip_share["standard 3"] > 0.9 > 0.6 > priors.flip_share["standard 0"]
     for cls in ("+", "-", "*", "other", "symbolic"):
         assert 0 < priors.join_share[cls] < 1
         assert abs(sum(priors.group_affinity[cls].values()) - 1) < 1e-9

@@ -30,6 +30,17 @@ def _kind(operator_class: str) -> str:
     return "symbolic" if operator_class == "symbolic" else "numeric"
 
 
+STYLES = ("symbolic", "standard 0", "standard 1", "standard 2", "standard 3")
+
+
+def puzzle_style(classes: Iterable[str]) -> str:
+    """``symbolic``, or for a numeric puzzle how many of its operators are ``+ - *``."""
+    classes = list(classes)
+    if any(cls == "symbolic" for cls in classes):
+        return "symbolic"
+    return f"standard {min(3, sum(cls in NUMERIC_CLASSES for cls in classes))}"
+
+
 def operator_class(operator: str, numeric: bool) -> str:
     if not numeric:
         return "symbolic"
@@ -47,9 +58,12 @@ class RulePriors:
     by ``join_variant[c]``); otherwise it takes one of the arithmetic groups the puzzle's other
     operators left free, in proportion to the class's ``group_affinity``, and a variant of that group
     in the puzzle's flip mode by ``variant``. The puzzle's mode is flip with probability
-    ``flip_share``. All of it is derived from ``counts``."""
+    ``flip_share[style]``, where the style of a numeric puzzle is how many of its operators are
+    ``+ - *`` (puzzles with two or three of them are nearly always in flip mode). All of it is derived
+    from ``counts`` and ``modes``."""
 
     counts: Mapping[str, Mapping[str, float]]  # operator class -> rule name -> count
+    modes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # style -> flip|plain -> count
     join_share: dict[str, float] = field(init=False)
     join_variant: dict[str, dict[str, float]] = field(init=False)
     group_affinity: dict[str, dict[str, float]] = field(init=False)
@@ -72,7 +86,7 @@ class RulePriors:
             join_share[cls] = (by_group["join"] + SMOOTHING) / (sum(by_group.values()) + 2 * SMOOTHING)
             join_variant[cls] = smoothed(table, joins)
             affinity[cls] = smoothed(by_group, ARITHMETIC_GROUPS)
-        variant, flip_share = {}, {}
+        variant = {}
         for kind in KINDS:
             pooled = defaultdict(float)
             for cls, table in self.counts.items():
@@ -83,13 +97,16 @@ class RulePriors:
                 for flip in (False, True):
                     names = [r.name for r in INVENTORY if r.group == group and r.flip == flip]
                     variant[kind, group, flip] = smoothed(pooled, names)
-            flips = sum(pooled[r.name] for r in INVENTORY if not r.is_join and r.flip)
-            plain = sum(pooled[r.name] for r in INVENTORY if not r.is_join and not r.flip)
-            flip_share[kind] = (flips + SMOOTHING) / (flips + plain + 2 * SMOOTHING)
+
         object.__setattr__(self, "join_share", join_share)
         object.__setattr__(self, "join_variant", join_variant)
         object.__setattr__(self, "group_affinity", affinity)
         object.__setattr__(self, "variant", variant)
+        flip_share = {
+            style: (self.modes.get(style, {}).get("flip", 0.0) + SMOOTHING)
+            / (sum(self.modes.get(style, {}).values()) + 2 * SMOOTHING)
+            for style in STYLES
+        }
         object.__setattr__(self, "flip_share", flip_share)
 
     def assignment_weight(self, rules: Mapping[str, Rule], numeric: bool) -> float:
@@ -115,14 +132,15 @@ class RulePriors:
                 / free
                 * self.variant[kind, rule.group, rule.flip][rule.name]
             )
+        share = self.flip_share[puzzle_style(cls for cls, _ in pairs)]
         for flip in modes:
-            weight *= self.flip_share[kind] if flip else 1 - self.flip_share[kind]
+            weight *= share if flip else 1 - share
         return weight
 
     def sample(self, rng, operators: Sequence[str], numeric: bool) -> dict[str, Rule]:
         """Rules for ``operators`` drawn from this model (the generator's choice)."""
         kind = "numeric" if numeric else "symbolic"
-        flip = rng.random() < self.flip_share[kind]
+        flip = rng.random() < self.flip_share[puzzle_style(operator_class(op, numeric) for op in operators)]
         rules: dict[str, Rule] = {}
         for op in operators:
             cls = operator_class(op, numeric)
@@ -152,6 +170,10 @@ class RulePriors:
                 cls: {name: round(n, 3) for name, n in sorted(table.items())}
                 for cls, table in sorted(self.counts.items())
             },
+            "modes": {
+                style: {mode: round(n, 3) for mode, n in sorted(table.items())}
+                for style, table in sorted(self.modes.items())
+            },
         }
 
     @classmethod
@@ -159,7 +181,11 @@ class RulePriors:
         counts = data.get("counts")
         if not isinstance(counts, Mapping):
             raise ValueError("equation priors: expected a 'counts' mapping of class -> rule -> count")
-        return cls({k: {r: float(n) for r, n in v.items()} for k, v in counts.items()})
+        modes = data.get("modes", {})
+        return cls(
+            {k: {r: float(n) for r, n in v.items()} for k, v in counts.items()},
+            {k: {m: float(n) for m, n in v.items()} for k, v in modes.items()},
+        )
 
 
 UNIFORM = RulePriors({})
@@ -192,11 +218,19 @@ def count_rules(
     priors = UNIFORM
     for _ in range(iterations):
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        modes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for fitting in rows:
             weights = [share * priors.class_assignment_weight(a) for a, share in fitting]
             total = sum(weights)
             for (assignment, _), weight in zip(fitting, weights, strict=True):
                 for cls, rule in assignment:
                     counts[cls][rule.name] += weight / total
-        priors = RulePriors({cls: dict(table) for cls, table in counts.items()})
+                flips = {rule.flip for _, rule in assignment if not rule.is_join}
+                if len(flips) == 1:
+                    style = puzzle_style(cls for cls, _ in assignment)
+                    modes[style]["flip" if flips.pop() else "plain"] += weight / total
+        priors = RulePriors(
+            {cls: dict(table) for cls, table in counts.items()},
+            {style: dict(table) for style, table in modes.items()},
+        )
     return priors
