@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reasonlab.puzzles.families import bit_trace
+from reasonlab.puzzles.families._shape import FixedWording, PromptShape
 from reasonlab.puzzles.families.bit_columns import solve_by_columns
 from reasonlab.puzzles.families.bit_grammar import (
     ATOMS,
@@ -188,21 +189,13 @@ def generate_instance(
                 return instance, rule
 
 
-class Bit:
+class Bit(FixedWording):
     name = "bit"
-
-    def matches(self, prompt: str) -> bool:
-        return prompt.startswith(_HEADER)
+    shape = PromptShape("bit", _HEADER, _EXAMPLE, _QUERY)
 
     def parse(self, prompt: str) -> BitInstance:
-        examples = tuple(_EXAMPLE.findall(prompt))
-        query = _QUERY.search(prompt)
-        if not examples or query is None:
-            raise ValueError("bit prompt without 'bits -> bits' examples or a query line")
-        return BitInstance(examples, query.group(1))
-
-    def subtype(self, instance: BitInstance) -> None:
-        return None
+        examples, (query,) = self.shape.split(prompt)
+        return BitInstance(tuple(examples), query)
 
     def solve(self, instance: BitInstance) -> Solution:
         return solve_instance(instance)

@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass
 from itertools import product
 
+from reasonlab.puzzles.families._shape import FixedWording, PromptShape
 from reasonlab.puzzles.families._synthesis import (
     EVEN_COUNTS,
     boxed,
@@ -122,21 +123,13 @@ def _vocabulary_fits(word: str, mapping: dict[str, str]) -> list[tuple[str, dict
     return [(candidate, new) for candidate, new in fits if new is not None]
 
 
-class Cipher:
+class Cipher(FixedWording):
     name = "cipher"
-
-    def matches(self, prompt: str) -> bool:
-        return prompt.startswith(_HEADER)
+    shape = PromptShape("cipher", _HEADER, _EXAMPLE, _QUERY)
 
     def parse(self, prompt: str) -> CipherInstance:
-        examples = tuple(_EXAMPLE.findall(prompt))
-        query = _QUERY.search(prompt)
-        if not examples or query is None:
-            raise ValueError("cipher prompt without 'cipher -> plain' examples or a query line")
-        return CipherInstance(examples, query.group(1))
-
-    def subtype(self, instance: CipherInstance) -> None:
-        return None
+        examples, (query,) = self.shape.split(prompt)
+        return CipherInstance(tuple(examples), query)
 
     def solve(self, instance: CipherInstance) -> Solution:
         mapping = learn_substitution(instance.examples)

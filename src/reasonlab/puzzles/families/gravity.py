@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from reasonlab.puzzles.families._numeric import fit_constant, is_determined
+from reasonlab.puzzles.families._shape import FixedWording, PromptShape
 from reasonlab.puzzles.families._synthesis import (
     EVEN_COUNTS,
     boxed,
@@ -61,21 +62,13 @@ def _estimate_g(sum_d: Decimal, sum_t2: Decimal) -> Decimal:
     return (2 * sum_d / sum_t2).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-class Gravity:
+class Gravity(FixedWording):
     name = "gravity"
-
-    def matches(self, prompt: str) -> bool:
-        return prompt.startswith(_HEADER)
+    shape = PromptShape("gravity", _HEADER, _EXAMPLE, _QUERY)
 
     def parse(self, prompt: str) -> GravityInstance:
-        examples = tuple(_EXAMPLE.findall(prompt))
-        query = _QUERY.search(prompt)
-        if not examples or query is None:
-            raise ValueError("gravity prompt without 'For t = ...' examples or a query line")
-        return GravityInstance(examples, query.group(1))
-
-    def subtype(self, instance: GravityInstance) -> None:
-        return None
+        examples, (query,) = self.shape.split(prompt)
+        return GravityInstance(tuple(examples), query)
 
     def solve(self, instance: GravityInstance) -> Solution:
         fit = fit_constant([(float(t), d) for t, d in instance.examples], _basis)

@@ -6,6 +6,7 @@ import random
 import re
 from dataclasses import dataclass
 
+from reasonlab.puzzles.families._shape import FixedWording, PromptShape
 from reasonlab.puzzles.families._synthesis import (
     boxed,
     example_count,
@@ -62,21 +63,13 @@ def _place_values(n: int) -> list[int]:
     return parts[::-1]
 
 
-class Numeral:
+class Numeral(FixedWording):
     name = "numeral"
-
-    def matches(self, prompt: str) -> bool:
-        return prompt.startswith(_HEADER)
+    shape = PromptShape("numeral", _HEADER, _EXAMPLE, _QUERY)
 
     def parse(self, prompt: str) -> NumeralInstance:
-        examples = tuple((int(n), s) for n, s in _EXAMPLE.findall(prompt))
-        query = _QUERY.search(prompt)
-        if not examples or query is None:
-            raise ValueError("numeral prompt without 'N -> numeral' examples or a query line")
-        return NumeralInstance(examples, int(query.group(1)))
-
-    def subtype(self, instance: NumeralInstance) -> None:
-        return None
+        examples, (query,) = self.shape.split(prompt)
+        return NumeralInstance(tuple((int(n), s) for n, s in examples), int(query))
 
     def solve(self, instance: NumeralInstance) -> Solution:
         mismatches = [(n, s) for n, s in instance.examples if to_roman(n) != s]

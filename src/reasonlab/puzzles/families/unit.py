@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from reasonlab.puzzles.families._numeric import fit_constant, is_determined
+from reasonlab.puzzles.families._shape import FixedWording, PromptShape
 from reasonlab.puzzles.families._synthesis import (
     EVEN_COUNTS,
     boxed,
@@ -58,21 +59,13 @@ def _converted(k: Decimal, x: Decimal) -> str:
     return str((k * x).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-class Unit:
+class Unit(FixedWording):
     name = "unit"
-
-    def matches(self, prompt: str) -> bool:
-        return prompt.startswith(_HEADER)
+    shape = PromptShape("unit", _HEADER, _EXAMPLE, _QUERY)
 
     def parse(self, prompt: str) -> UnitInstance:
-        examples = tuple(_EXAMPLE.findall(prompt))
-        query = _QUERY.search(prompt)
-        if not examples or query is None:
-            raise ValueError("unit prompt without 'X m becomes Y' examples or a query line")
-        return UnitInstance(examples, query.group(1))
-
-    def subtype(self, instance: UnitInstance) -> None:
-        return None
+        examples, (query,) = self.shape.split(prompt)
+        return UnitInstance(tuple(examples), query)
 
     def solve(self, instance: UnitInstance) -> Solution:
         fit = fit_constant([(float(x), y) for x, y in instance.examples], _identity)
