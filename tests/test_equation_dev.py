@@ -5,7 +5,7 @@ from __future__ import annotations
 from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.scoring.metric import verify
 
-# measured: numeric-deduce 0.958, numeric-guess 0.516, symbolic-deduce 0.738, symbolic-guess 0.337
+# measured: numeric-deduce 0.958, numeric-guess 0.516, symbolic-deduce 0.741, symbolic-guess 0.361
 TARGETS = {"numeric-deduce": 0.95, "numeric-guess": 0.50, "symbolic-deduce": 0.72, "symbolic-guess": 0.30}
 
 

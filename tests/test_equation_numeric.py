@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reasonlab.puzzles.families.equation import FAMILY
-from reasonlab.puzzles.families.equation_priors import default_priors
+from reasonlab.puzzles.families.equation_priors import OPERATOR_CLASSES, default_priors
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, compatible
 from reasonlab.puzzles.types import Status
 
@@ -97,7 +97,7 @@ def test_unexplained_operator_is_unsolved():
 
 def test_priors_are_sane():
     priors = default_priors()
-    assert set(priors.counts) <= {"+", "-", "*", "other", "symbolic"}
+    assert set(priors.counts) <= set(OPERATOR_CLASSES)
     for table in priors.counts.values():
         assert set(table) <= set(RULES_BY_NAME)
         assert all(n >= 0 for n in table.values())
@@ -111,7 +111,7 @@ def test_priors_are_sane():
     assert weight("*", "flip_mul") > weight("*", "flip_add")
     # numeric puzzles with two or three of + - * as operators are (nearly) always in flip mode
     assert priors.flip_share["standard 3"] > 0.9 > 0.6 > priors.flip_share["standard 0"]
-    for cls in ("+", "-", "*", "other", "symbolic"):
+    for cls in OPERATOR_CLASSES:
         assert 0 < priors.join_share[cls] < 1
         assert abs(sum(priors.group_affinity[cls].values()) - 1) < 1e-9
 

@@ -174,4 +174,4 @@ def test_priors_learned_from_labelled_puzzles():
     operators = sum(len({eq.operator for eq, _ in FAMILY.parse(p.prompt).examples}) for p in numeric)
     assert abs(counted - operators) < 1e-6  # one count per operator: every numeric puzzle is explained
     symbolic = learn_priors(generated(4, "symbolic-deduce", 10))
-    assert set(symbolic.counts) == {"symbolic"}
+    assert all(cls.startswith("symbolic") for cls in symbolic.counts)

@@ -1,10 +1,11 @@
 """How often each rule serves each kind of operator: the prior that breaks ties between hypotheses.
 
 The counts are aggregates learned from labelled rows by ``scripts/learn_equation_priors.py`` and
-shipped as ``reasonlab/data/equation_priors.json``: for every *operator class* (``+``, ``-``, ``*`` in
-numeric prompts, where those characters lean towards their usual meaning; ``other`` for every other
-numeric operator; ``symbolic`` for all operators of symbolic prompts) the number of operators that
-rule explained, split fractionally when several rules fit. No per-row answers are stored.
+shipped as ``reasonlab/data/equation_priors.json``: for every *operator class* (``+``, ``-``, ``*`` and
+``other`` in numeric prompts; ``symbolic +``, ``symbolic -``, ``symbolic *`` and ``symbolic`` in
+symbolic ones: the standard characters lean towards their usual group in both) the number of
+operators each rule explained, split by expectation-maximisation where several rules fit; and per
+puzzle style the puzzles in flip and in plain mode. No ids, prompts or answers are stored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from importlib import resources
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule
 
 PRIORS_RESOURCE = "equation_priors.json"
-NUMERIC_CLASSES = ("+", "-", "*")
+STANDARD_OPERATORS = ("+", "-", "*")
 SMOOTHING = 0.5  # pseudo-count per rule, so that a rule never seen for a class keeps some weight
 
 
@@ -27,24 +28,33 @@ KINDS = ("numeric", "symbolic")
 
 
 def _kind(operator_class: str) -> str:
-    return "symbolic" if operator_class == "symbolic" else "numeric"
+    return "symbolic" if operator_class.startswith("symbolic") else "numeric"
 
 
+OPERATOR_CLASSES = (
+    *STANDARD_OPERATORS,
+    "other",
+    *(f"symbolic {op}" for op in STANDARD_OPERATORS),
+    "symbolic",
+)
 STYLES = ("symbolic", "standard 0", "standard 1", "standard 2", "standard 3")
 
 
 def puzzle_style(classes: Iterable[str]) -> str:
     """``symbolic``, or for a numeric puzzle how many of its operators are ``+ - *``."""
     classes = list(classes)
-    if any(cls == "symbolic" for cls in classes):
+    if any(_kind(cls) == "symbolic" for cls in classes):
         return "symbolic"
-    return f"standard {min(3, sum(cls in NUMERIC_CLASSES for cls in classes))}"
+    return f"standard {min(3, sum(cls in STANDARD_OPERATORS for cls in classes))}"
 
 
 def operator_class(operator: str, numeric: bool) -> str:
-    if not numeric:
-        return "symbolic"
-    return operator if operator in NUMERIC_CLASSES else "other"
+    """``+``, ``-``, ``*`` or ``other`` in numeric prompts; ``symbolic +`` ... ``symbolic`` likewise in
+    symbolic ones (the standard characters lean towards their usual group in both)."""
+    standard = operator if operator in STANDARD_OPERATORS else None
+    if numeric:
+        return standard or "other"
+    return f"symbolic {standard}" if standard else "symbolic"
 
 
 ARITHMETIC_GROUPS = ("add", "sub", "mul")
@@ -76,7 +86,7 @@ class RulePriors:
             return {k: (table.get(k, 0.0) + SMOOTHING) / total for k in keys}
 
         joins = [r.name for r in INVENTORY if r.is_join]
-        classes = set(self.counts) | {"symbolic", "other", *NUMERIC_CLASSES}
+        classes = set(self.counts) | set(OPERATOR_CLASSES)
         join_share, join_variant, affinity = {}, {}, {}
         for cls in classes:
             table = self.counts.get(cls, {})
