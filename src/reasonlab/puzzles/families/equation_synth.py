@@ -30,9 +30,12 @@ EXAMPLE_COUNTS = {
 }
 # operators among the examples: deduce rows show 1-3, guess rows 1-2 (plus the query's unseen one)
 EXAMPLE_OPERATORS = {"deduce": {1: 2, 2: 45, 3: 53}, "guess": {1: 20, 2: 80}}
-# numeric prompts use + - * for about one operator in six each; the other 23 characters share the rest
-NUMERIC_OPERATOR_WEIGHTS = {"+": 146, "-": 170, "*": 158}
-OTHER_OPERATOR_WEIGHT = 573 / 23
+# How often a prompt's operators are + - * (per character) or one of the 23 others (shared), by kind:
+# the standard characters serve about one operator in six in numeric prompts, one in five in symbolic.
+OPERATOR_WEIGHTS = {
+    "numeric": ({"+": 146, "-": 170, "*": 158}, 573),
+    "symbolic": ({"+": 279, "-": 285, "*": 281}, 414),
+}
 
 
 def _weighted(rng: random.Random, weights: dict) -> object:
@@ -41,13 +44,11 @@ def _weighted(rng: random.Random, weights: dict) -> object:
 
 
 def _operators(rng: random.Random, count: int, numeric: bool) -> list[str]:
+    standard, others = OPERATOR_WEIGHTS["numeric" if numeric else "symbolic"]
+    other_weight = others / (len(POOL) - len(standard))
     chosen: list[str] = []
     while len(chosen) < count:
-        weights = {
-            ch: NUMERIC_OPERATOR_WEIGHTS.get(ch, OTHER_OPERATOR_WEIGHT) if numeric else 1.0
-            for ch in POOL
-            if ch not in chosen
-        }
+        weights = {ch: standard.get(ch, other_weight) for ch in POOL if ch not in chosen}
         chosen.append(_weighted(rng, weights))
     return chosen
 
