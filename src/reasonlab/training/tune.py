@@ -171,6 +171,9 @@ def summarise(study, study_dir: Path, metric: str) -> TuneResult:
     import matplotlib.pyplot as plt
 
     frame = study.trials_dataframe(attrs=("number", "state", "value", "params", "duration", "user_attrs"))
+    if "duration" in frame:
+        frame["duration"] = frame["duration"].dt.total_seconds().round(1)
+        frame = frame.rename(columns={"duration": "seconds"})
     table = study_dir / "trials.csv"
     frame.to_csv(table, index=False)
     complete = [t for t in study.trials if t.value is not None]
