@@ -46,6 +46,8 @@ def test_train_sft_writes_a_run_dir_and_resumes(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (out / "checkpoints" / "checkpoint-2").is_dir()
+    log = json.loads((out / "train_metrics.json").read_text())["log"]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2]  # step 1 restored, not retrained
     result = runner.invoke(app, ["train", "sft", str(config), "lora.r=8", "--out", str(out)])
     assert result.exit_code == 2 and "another config" in result.output
 

@@ -68,27 +68,6 @@ def test_lora_sft_trains_only_the_adapter_and_logs(tmp_path, sft_file):
     assert list((tmp_path / "run" / "tensorboard").iterdir())
 
 
-def test_sft_resumes_from_its_last_checkpoint(tmp_path, sft_file):
-    from reasonlab.training.sft import TrainingError, run_sft
-
-    with pytest.raises(TrainingError, match="no checkpoint"):
-        run_sft(sft_config(tmp_path, sft_file), tmp_path / "fresh", resume=True)
-    run_sft(sft_config(tmp_path, sft_file, max_steps=2), tmp_path / "run")
-    result = run_sft(sft_config(tmp_path, sft_file, max_steps=4), tmp_path / "run", resume=True)
-    steps = [entry["step"] for entry in result.log_history if "loss" in entry]
-    assert steps == [1, 2, 3, 4]  # the first two come from the checkpoint's state, not from training again
-    assert (tmp_path / "run" / "checkpoints" / "checkpoint-4").is_dir()
-
-
-def test_full_training_without_lora_saves_a_model(tmp_path, sft_file):
-    from reasonlab.training.sft import run_sft
-
-    values = sft_config(tmp_path, sft_file, max_steps=2).model_dump()
-    config = SFTConfig.model_validate(values | {"lora": {"enabled": False}})
-    result = run_sft(config, tmp_path / "full")
-    assert not result.is_adapter and (result.output / "config.json").is_file()
-
-
 def test_grpo_two_steps_logs_each_reward(tmp_path):
     from reasonlab.training.grpo import run_grpo
 
