@@ -212,6 +212,15 @@ def test_a_well_formed_real_submission_passes(tmp_path):
     assert report.rank == 2 and report.tensors == 4
 
 
+def test_an_untrained_adapter_is_flagged(tmp_path):
+    adapter = real_adapter()
+    for key in adapter.tensors:
+        if ".lora_B." in key:
+            adapter.tensors[key].zero_()
+    report = check_submission(write_zip(tmp_path, adapter))
+    assert report.ok and any("every lora_B is zero" in f.message for f in report.findings)
+
+
 def test_nested_folder_fails(tmp_path):
     path = write_zip(
         tmp_path, real_adapter(), names=("out/adapter_config.json", "out/adapter_model.safetensors")

@@ -225,7 +225,7 @@ def _read_safetensors_header(raw: bytes, report: CheckReport) -> dict[str, dict]
         return None
     header.pop("__metadata__", None)
     data_size = len(raw) - 8 - size
-    tensors = {}
+    tensors, spans = {}, {}
     for key, info in header.items():
         try:
             begin, end = info["data_offsets"]
@@ -244,5 +244,11 @@ def _read_safetensors_header(raw: bytes, report: CheckReport) -> dict[str, dict]
             )
         elif dtype in _DTYPE_BYTES and end - begin != count * _DTYPE_BYTES[dtype]:
             report.error(key, f"{end - begin} bytes for shape {shape} of {dtype}")
+        else:
+            spans[key] = (begin, end)
         tensors[key] = {"dtype": dtype, "shape": shape}
+    start = 8 + size
+    lora_b = [span for key, span in spans.items() if key.endswith(".lora_B.weight")]
+    if lora_b and not any(raw[start + begin : start + end].strip(b"\x00") for begin, end in lora_b):
+        report.warn(WEIGHTS_NAME, "every lora_B is zero: the adapter changes nothing (untrained?)")
     return tensors

@@ -17,7 +17,7 @@ from reasonlab.training.sft import (
     last_checkpoint,
     write_metrics,
 )
-from reasonlab.training.tracking import attach_monitoring
+from reasonlab.training.tracking import attach_monitoring, quiet_library_progress
 
 
 def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
@@ -31,6 +31,7 @@ def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=
     if resume and checkpoint is None:
         raise TrainingError(f"--resume: no checkpoint under {run_dir / 'checkpoints'}")
     set_seed(config.seed)
+    quiet_library_progress(config.tracking)
     rewards, weights = build_rewards(config.train.rewards)
     model, tokenizer, _ = load_model(config.model, seed=config.seed)
     peft_config = None

@@ -13,7 +13,7 @@ import torch
 from reasonlab.training.config import SFTConfig
 from reasonlab.training.data import load_sft_dataset, split_eval
 from reasonlab.training.modeling import has_mamba_layers, load_model, lora_config, save_adapter_or_model
-from reasonlab.training.tracking import attach_monitoring, configure_reporting
+from reasonlab.training.tracking import attach_monitoring, configure_reporting, quiet_library_progress
 
 CHECKPOINTS, ADAPTER, MODEL = "checkpoints", "adapter", "model"
 
@@ -90,6 +90,7 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
     if resume and checkpoint is None:
         raise TrainingError(f"--resume: no checkpoint under {run_dir / CHECKPOINTS}")
     set_seed(config.seed)
+    quiet_library_progress(config.tracking)
     model, tokenizer, _ = load_model(config.model, seed=config.seed)
     peft_config = None
     if config.lora.init_from:

@@ -106,6 +106,16 @@ class RichProgress(TrainerCallback):
             self._progress = None
 
 
+def quiet_library_progress(spec: TrackingSpec) -> None:
+    """With the Rich display on, the libraries' own tqdm bars (tokenizing, loading, saving) are noise."""
+    if spec.rich_progress:
+        import datasets
+        from transformers.utils import logging as transformers_logging
+
+        datasets.disable_progress_bars()
+        transformers_logging.disable_progress_bar()
+
+
 def attach_monitoring(trainer, spec: TrackingSpec) -> None:
     """Throughput first (so every logger records it) and, if asked, the Rich display instead of tqdm."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
