@@ -121,3 +121,31 @@ def test_an_unseen_operator_prefers_the_free_arithmetic_group():
     solution = solve(["19+19 = 281", "56+78 = 251", "75-04 = 71", "53-85 = -32"], "12?11")
     assert solution.status == Status.AMBIGUOUS
     assert solution.details["rules"]["?"].startswith("flip_mul")
+
+
+def test_one_operator_keeps_its_plain_meaning():
+    priors = default_priors()
+    # puzzles with several arithmetic operators nearly always leave exactly one at its plain meaning
+    for key, ratio in priors.plain_ratio.items():
+        assert ratio[1] > 1 > ratio[0], key
+    r = RULES_BY_NAME
+    both_plain = priors.assignment_weight({"+": r["add"], "@": r["mul"]}, True)
+    one_plain = priors.assignment_weight({"+": r["add"], "@": r["mul_plus1"]}, True)
+    assert one_plain > both_plain
+
+
+def test_a_plain_add_tips_an_all_negative_operator_towards_the_prefixed_difference():
+    # '?' shows only negative differences, so "AB-CD" and "op + |AB-CD|" both fit it; '%' is already
+    # a plain addition, which makes a second plain meaning unlikely: the query gets the '?' prefix
+    solution = solve(["12%34 = 46", "51%20 = 71", "40*21 = 839", "19?58 = ?39"], "90?76")
+    assert solution.status == Status.AMBIGUOUS
+    assert solution.details["rules"]["?"] == "absdiff_prefix"
+    assert solution.answer == "?14"
+
+
+def test_the_minus_character_keeps_its_own_sign_variants():
+    # the '-' character prefers the prefixed sign variants more than other characters do
+    priors = default_priors()
+    minus, other = (priors.class_variant[cls, "sub", True] for cls in ("-", "other"))
+    assert minus["flip_absdiff_prefix"] > other["flip_absdiff_prefix"]
+    assert other["flip_rsub_suffix"] > minus["flip_rsub_suffix"]

@@ -4,8 +4,10 @@ The counts are aggregates learned from labelled rows by ``scripts/learn_equation
 shipped as ``reasonlab/data/equation_priors.json``: for every *operator class* (``+``, ``-``, ``*`` and
 ``other`` in numeric prompts; ``symbolic +``, ``symbolic -``, ``symbolic *`` and ``symbolic`` in
 symbolic ones: the standard characters lean towards their usual group in both) the number of
-operators each rule explained, split by expectation-maximisation where several rules fit; and per
-puzzle style the puzzles in flip and in plain mode. No ids, prompts or answers are stored.
+operators each rule explained, split by expectation-maximisation where several rules fit; per
+puzzle style the puzzles in flip and in plain mode; and for numeric puzzles how many of their
+arithmetic operators kept their plain meaning, observed against what independent choices would give.
+No ids, prompts or answers are stored.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, 
 PRIORS_RESOURCE = "equation_priors.json"
 STANDARD_OPERATORS = ("+", "-", "*")
 SMOOTHING = 0.5  # pseudo-count per rule, so that a rule never seen for a class keeps some weight
+# A numeric class's own variant shares, shrunk towards the shares pooled over all numeric classes by
+# this many pseudo-operators: '-' prefers the prefixed sign variants, other characters the suffixed
+# ones, but a class's few operators per group need the pooled shares behind them (chosen by repeated
+# 2-fold cross-validation; 15-50 score alike).
+CLASS_VARIANT_PSEUDO = 30.0
+# Pseudo-count on both sides of the observed/expected ratio of plain-meaning counts (same validation).
+PLAIN_COUNT_SMOOTHING = 2.0
 
 
 KINDS = ("numeric", "symbolic")
@@ -58,6 +67,27 @@ def operator_class(operator: str, numeric: bool) -> str:
 
 
 ARITHMETIC_GROUPS = ("add", "sub", "mul")
+PLAIN_RULES = {(r.group, r.flip): r.name for r in INVENTORY if r.plain_meaning}
+
+
+def plain_key(pairs: Sequence[tuple[str, Rule]]) -> str | None:
+    """``flip 3``, ``plain 2``, ...: the mode and number of a numeric puzzle's arithmetic operators, the
+    context of its plain-meaning count (None for symbolic puzzles, under two arithmetic operators or
+    in mixed modes)."""
+    if any(_kind(cls) == "symbolic" for cls, _ in pairs):
+        return None
+    arithmetic = [rule for _, rule in pairs if not rule.is_join]
+    if len(arithmetic) < 2 or len({r.flip for r in arithmetic}) > 1:
+        return None
+    return f"{'flip' if arithmetic[0].flip else 'plain'} {len(arithmetic)}"
+
+
+def _count_distribution(probabilities: Iterable[float]) -> list[float]:
+    """P(exactly k of independent events happen), k = 0..n."""
+    dist = [1.0]
+    for p in probabilities:
+        dist = [a * (1 - p) + b * p for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
+    return dist
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +97,28 @@ class RulePriors:
     Each operator of class ``c`` is a join with probability ``join_share[c]`` (then join or join_swap
     by ``join_variant[c]``); otherwise it takes one of the arithmetic groups the puzzle's other
     operators left free, in proportion to the class's ``group_affinity``, and a variant of that group
-    in the puzzle's flip mode by ``variant``. The puzzle's mode is flip with probability
-    ``flip_share[style]``, where the style of a numeric puzzle is how many of its operators are
-    ``+ - *`` (puzzles with two or three of them are nearly always in flip mode). All of it is derived
-    from ``counts`` and ``modes``."""
+    in the puzzle's flip mode by ``class_variant`` (numeric classes: their own shares shrunk towards
+    the pooled ``variant``). The puzzle's mode is flip with probability ``flip_share[style]``, where
+    the style of a numeric puzzle is how many of its operators are ``+ - *`` (puzzles with two or
+    three of them are nearly always in flip mode).
+
+    Numeric puzzles with two or three arithmetic operators also weigh how many of them keep their
+    plain meaning (:attr:`Rule.plain_meaning`): the data show nearly always exactly one, far more than
+    independent choices give, so an assignment is weighted by ``plain_ratio[key][k]``, the observed
+    over the independently expected number of puzzles with ``k`` plain meanings (``key`` =
+    mode and operator count). All of it is derived from ``counts``, ``modes`` and ``plain_counts``."""
 
     counts: Mapping[str, Mapping[str, float]]  # operator class -> rule name -> count
     modes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # style -> flip|plain -> count
+    # "flip 3" -> {"observed": [puzzles with k plain meanings], "expected": [same if independent]}
+    plain_counts: Mapping[str, Mapping[str, Sequence[float]]] = field(default_factory=dict)
     join_share: dict[str, float] = field(init=False)
     join_variant: dict[str, dict[str, float]] = field(init=False)
     group_affinity: dict[str, dict[str, float]] = field(init=False)
     variant: dict[tuple[str, str, bool], dict[str, float]] = field(init=False)
+    class_variant: dict[tuple[str, str, bool], dict[str, float]] = field(init=False)
     flip_share: dict[str, float] = field(init=False)
+    plain_ratio: dict[str, list[float]] = field(init=False)
 
     def __post_init__(self) -> None:
         def smoothed(table: Mapping[str, float], keys) -> dict[str, float]:
@@ -108,10 +148,36 @@ class RulePriors:
                     names = [r.name for r in INVENTORY if r.group == group and r.flip == flip]
                     variant[kind, group, flip] = smoothed(pooled, names)
 
+        class_variant = {}
+        for cls in classes:
+            kind = _kind(cls)
+            table = self.counts.get(cls, {})
+            for group in ARITHMETIC_GROUPS:
+                for flip in (False, True):
+                    pooled = variant[kind, group, flip]
+                    if kind == "symbolic":  # kept pooled: validated on numeric puzzles only
+                        class_variant[cls, group, flip] = pooled
+                        continue
+                    seen = sum(table.get(name, 0.0) for name in pooled)
+                    class_variant[cls, group, flip] = {
+                        name: (table.get(name, 0.0) + CLASS_VARIANT_PSEUDO * share)
+                        / (seen + CLASS_VARIANT_PSEUDO)
+                        for name, share in pooled.items()
+                    }
+        plain_ratio = {
+            key: [
+                (seen + PLAIN_COUNT_SMOOTHING) / (expected + PLAIN_COUNT_SMOOTHING)
+                for seen, expected in zip(table["observed"], table["expected"], strict=True)
+            ]
+            for key, table in self.plain_counts.items()
+        }
+
         object.__setattr__(self, "join_share", join_share)
         object.__setattr__(self, "join_variant", join_variant)
         object.__setattr__(self, "group_affinity", affinity)
         object.__setattr__(self, "variant", variant)
+        object.__setattr__(self, "class_variant", class_variant)
+        object.__setattr__(self, "plain_ratio", plain_ratio)
         flip_share = {
             style: (self.modes.get(style, {}).get("flip", 0.0) + SMOOTHING)
             / (sum(self.modes.get(style, {}).values()) + 2 * SMOOTHING)
@@ -126,7 +192,6 @@ class RulePriors:
     def class_assignment_weight(self, pairs: Sequence[tuple[str, Rule]]) -> float:
         weight = 1.0
         modes = set()
-        kind = _kind(pairs[0][0]) if pairs else "numeric"
         for i, (cls, rule) in enumerate(pairs):
             share = self.join_share[cls]
             if rule.is_join:
@@ -140,16 +205,42 @@ class RulePriors:
                 (1 - share)
                 * affinity[rule.group]
                 / free
-                * self.variant[kind, rule.group, rule.flip][rule.name]
+                * self.class_variant[cls, rule.group, rule.flip][rule.name]
             )
         share = self.flip_share[puzzle_style(cls for cls, _ in pairs)]
         for flip in modes:
             weight *= share if flip else 1 - share
-        return weight
+        return weight * self.plain_factor(pairs)
+
+    def plain_factor(self, pairs: Sequence[tuple[str, Rule]]) -> float:
+        """``plain_ratio`` for the number of these operators that keep their plain meaning (1 where
+        no ratio applies)."""
+        ratio = self.plain_ratio.get(plain_key(pairs))
+        return ratio[sum(rule.plain_meaning for _, rule in pairs)] if ratio else 1.0
+
+    def expected_plain_counts(self, pairs: Sequence[tuple[str, Rule]]) -> list[float]:
+        """How many of these operators would keep their plain meaning (k = 0..n arithmetic ones) if
+        each chose its group's variant independently (the baseline of ``plain_ratio``)."""
+        return _count_distribution(
+            self.class_variant[cls, rule.group, rule.flip][PLAIN_RULES[rule.group, rule.flip]]
+            for cls, rule in pairs
+            if not rule.is_join
+        )
 
     def sample(self, rng, operators: Sequence[str], numeric: bool) -> dict[str, Rule]:
-        """Rules for ``operators`` drawn from this model (the generator's choice)."""
-        kind = "numeric" if numeric else "symbolic"
+        """Rules for ``operators`` drawn from this model (the generator's choice): independent draws,
+        kept in proportion to :meth:`plain_factor` (rejection sampling)."""
+        if not numeric:  # no plain-meaning weighting for symbolic puzzles
+            return self._sample_independently(rng, operators, numeric)
+        classes = [operator_class(op, numeric) for op in operators]
+        ceiling = max((max(ratio) for ratio in self.plain_ratio.values()), default=1.0)
+        while True:
+            rules = self._sample_independently(rng, operators, numeric)
+            factor = self.plain_factor(list(zip(classes, rules.values(), strict=True)))
+            if factor >= ceiling or rng.random() * ceiling < factor:
+                return rules
+
+    def _sample_independently(self, rng, operators: Sequence[str], numeric: bool) -> dict[str, Rule]:
         flip = rng.random() < self.flip_share[puzzle_style(operator_class(op, numeric) for op in operators)]
         rules: dict[str, Rule] = {}
         for op in operators:
@@ -165,7 +256,7 @@ class RulePriors:
                     name = rng.choices(names, weights=[self.join_variant[cls][n] for n in names])[0]
                 else:
                     group = rng.choices(free, weights=[self.group_affinity[cls][g] for g in free])[0]
-                    table = self.variant[kind, group, flip]
+                    table = self.class_variant[cls, group, flip]
                     name = rng.choices(list(table), weights=list(table.values()))[0]
             rules[op] = RULES_BY_NAME[name]
         return rules
@@ -184,6 +275,10 @@ class RulePriors:
                 style: {mode: round(n, 3) for mode, n in sorted(table.items())}
                 for style, table in sorted(self.modes.items())
             },
+            "plain_meanings": {
+                key: {side: [round(n, 3) for n in counts] for side, counts in sorted(table.items())}
+                for key, table in sorted(self.plain_counts.items())
+            },
         }
 
     @classmethod
@@ -192,9 +287,11 @@ class RulePriors:
         if not isinstance(counts, Mapping):
             raise ValueError("equation priors: expected a 'counts' mapping of class -> rule -> count")
         modes = data.get("modes", {})
+        plain = data.get("plain_meanings", {})
         return cls(
             {k: {r: float(n) for r, n in v.items()} for k, v in counts.items()},
             {k: {m: float(n) for m, n in v.items()} for k, v in modes.items()},
+            {k: {side: [float(n) for n in ns] for side, ns in v.items()} for k, v in plain.items()},
         )
 
 
@@ -219,7 +316,9 @@ def count_rules(
     (operator, rule) pairs) that fit its examples *and* its gold answer, each with its share of the
     digit-map hypotheses (1 per assignment in numeric puzzles). Each puzzle spreads one count per
     operator over its assignments in proportion to share times weight under the current priors
-    (uniform at first); the counts then become the next priors."""
+    (uniform at first); the counts then become the next priors. Numeric puzzles likewise count how
+    many of their arithmetic operators keep their plain meaning, next to how many independent variant
+    choices (under the current priors) would give."""
     rows = [
         [([(operator_class(op, numeric), rule) for op, rule in key], share) for key, share in fitting.items()]
         for numeric, fitting in explained
@@ -229,6 +328,7 @@ def count_rules(
     for _ in range(iterations):
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         modes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        plain: dict[str, dict[str, list[float]]] = {}
         for fitting in rows:
             weights = [share * priors.class_assignment_weight(a) for a, share in fitting]
             total = sum(weights)
@@ -239,8 +339,16 @@ def count_rules(
                 if len(flips) == 1:
                     style = puzzle_style(cls for cls, _ in assignment)
                     modes[style]["flip" if flips.pop() else "plain"] += weight / total
+                key = plain_key(assignment)
+                if key is not None:
+                    n = len(priors.expected_plain_counts(assignment))
+                    table = plain.setdefault(key, {"observed": [0.0] * n, "expected": [0.0] * n})
+                    table["observed"][sum(rule.plain_meaning for _, rule in assignment)] += weight / total
+                    for k, p in enumerate(priors.expected_plain_counts(assignment)):
+                        table["expected"][k] += p * weight / total
         priors = RulePriors(
             {cls: dict(table) for cls, table in counts.items()},
             {style: dict(table) for style, table in modes.items()},
+            plain,
         )
     return priors

@@ -40,6 +40,12 @@ class Rule:
     def is_join(self) -> bool:
         return self.group == JOIN_GROUP
 
+    @property
+    def plain_meaning(self) -> bool:
+        """Whether the rule is its group's plain arithmetic (``+``, ``-`` or ``*`` with no offset, in
+        either mode): puzzles rarely give that meaning to none or to several of their operators."""
+        return self.combine in ("add", "sub", "mul") and self.offset == 0 and self.sign == "neg_prefix"
+
     def value(self, left: int, right: int) -> int | None:
         """The signed arithmetic value on operands already read in this rule's direction."""
         match self.combine:
