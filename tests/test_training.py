@@ -157,5 +157,7 @@ def test_lora_config_refusals():
         lora_config(spec.model_copy(update={"targets": ["attention", "lm_head"]}), model)
     with pytest.raises(TargetError, match="dropout"):
         lora_config(spec.model_copy(update={"dropout": 0.05}), model)
+    with pytest.raises(TargetError, match="needs layout: native"):
+        lora_config(spec.model_copy(update={"layout": "per-expert"}), model)
     config = lora_config(spec.model_copy(update={"targets": "competition"}), model)
     assert config.target_parameters == ["experts.up_proj", "experts.down_proj"]

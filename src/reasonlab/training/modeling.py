@@ -7,7 +7,14 @@ from pathlib import Path
 import torch
 
 from reasonlab.training.config import LoraSpec, ModelSpec
-from reasonlab.training.targets import NATIVE, TargetError, check_rank, expand_parts, resolve_targets
+from reasonlab.training.targets import (
+    NATIVE,
+    PER_EXPERT,
+    TargetError,
+    check_rank,
+    expand_parts,
+    resolve_targets,
+)
 
 TINY_PREFIX = "tiny:"
 
@@ -54,7 +61,7 @@ def has_mamba_layers(model) -> bool:
     return any(type(m).__name__.endswith("Mamba2Mixer") or hasattr(m, "A_log") for m in model.modules())
 
 
-def lora_config(spec: LoraSpec, model, trainer_uses_lm_head_weight: bool = True):
+def lora_config(spec: LoraSpec, model):
     """The PEFT ``LoraConfig`` for ``spec`` on ``model``, or None when every weight is trained."""
     from peft import LoraConfig
 
@@ -67,7 +74,7 @@ def lora_config(spec: LoraSpec, model, trainer_uses_lm_head_weight: bool = True)
             f"LoRA presets name Nemotron-H modules; this model is {model.config.model_type!r}: "
             "list its module names in lora.targets (for example [q_proj, v_proj] or all-linear)"
         )
-    if parts and "lm_head" in parts and trainer_uses_lm_head_weight:
+    if parts and "lm_head" in parts:
         raise TargetError(
             "lora.targets includes lm_head, but TRL computes log-probabilities from lm_head.weight directly, "
             "so an lm_head LoRA would never be trained; leave lm_head out"
@@ -78,13 +85,11 @@ def lora_config(spec: LoraSpec, model, trainer_uses_lm_head_weight: bool = True)
             f"lora.dropout={spec.dropout}: PEFT's LoRA on fused expert parameters ({spec.layout} layout, "
             "routed_experts) has no dropout; set lora.dropout: 0"
         )
-    if (
-        spec.layout != NATIVE
-        and getattr(model.config, "model_type", "") == "nemotron_h"
-        and hasattr(model, "model")
-    ):
+    native_class = type(model).__module__.startswith("transformers.models.nemotron_h")
+    if parts is not None and (spec.layout == NATIVE) != native_class:
+        expected = NATIVE if native_class else PER_EXPERT
         raise TargetError(
-            "lora.layout is per-expert, but this is transformers' native NemotronH: use layout: native"
+            f"lora.layout is {spec.layout}, but {type(model).__module__} needs layout: {expected}"
         )
     return LoraConfig(
         r=spec.r,
