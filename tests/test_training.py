@@ -161,3 +161,53 @@ def test_lora_config_refusals():
         lora_config(spec.model_copy(update={"layout": "per-expert"}), model)
     config = lora_config(spec.model_copy(update={"targets": "competition"}), model)
     assert config.target_parameters == ["experts.up_proj", "experts.down_proj"]
+
+
+def test_family_weights_resample_the_mixture(tmp_path):
+    from collections import Counter
+
+    from reasonlab.training.data import DataError, load_sft_dataset
+
+    path = tmp_path / "mixed.jsonl"
+    rows = [("bit", n) for n in range(30)] + [("numeral", n) for n in range(10)]
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "family": f,
+                    "messages": grader_messages(f"{f} {n}") + [{"role": "assistant", "content": reply(n)}],
+                }
+            )
+            + "\n"
+            for f, n in rows
+        )
+    )
+    dataset = load_sft_dataset([str(path)], family_weights={"bit": 1, "numeral": 3}, seed=1)
+    families = Counter(row["prompt"][0]["content"].split()[0] for row in dataset)
+    assert families == {"bit": 10, "numeral": 30}
+    assert load_sft_dataset([str(path)], family_weights={"bit": 1, "numeral": 3}, seed=1)[:5] == dataset[:5]
+    with pytest.raises(DataError, match="gravity"):
+        load_sft_dataset([str(path)], family_weights={"gravity": 1})
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("nemotron-sft.yaml", "SFTConfig"),
+        ("nemotron-grpo.yaml", "GRPOConfig"),
+        ("tune-sft.yaml", "TuneConfig"),
+    ],
+)
+def test_shipped_configs_validate(name, model):
+    from pathlib import Path
+
+    import yaml
+
+    from reasonlab.runs.config import load_config
+    from reasonlab.training import config as configs
+    from reasonlab.training import tune
+
+    configs_dir = Path(__file__).resolve().parents[1] / "configs"
+    load_config(getattr(configs, model, None) or getattr(tune, model), configs_dir / name)
+    for accelerate in (configs_dir / "accelerate").glob("*.yaml"):
+        assert yaml.safe_load(accelerate.read_text())["distributed_type"] in ("MULTI_GPU", "DEEPSPEED")

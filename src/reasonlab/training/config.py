@@ -64,6 +64,11 @@ class DataSpec(Strict):
         0.0, ge=0, lt=1, description="Held out from train when no eval files are given."
     )
     max_rows: int | None = Field(None, ge=1)
+    family_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Mixture of puzzle families (the records' family column): the training set is resampled "
+        "to these relative shares, keeping its size; families left out are dropped.",
+    )
 
 
 class TrackingSpec(Strict):

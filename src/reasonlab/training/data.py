@@ -58,16 +58,50 @@ def to_prompt_completion(row: dict, where: str) -> dict:
     return {"prompt": plain[:-1], "completion": plain[-1:]}
 
 
-def load_sft_dataset(paths: list[str], max_rows: int | None = None):
+def load_sft_dataset(
+    paths: list[str],
+    max_rows: int | None = None,
+    family_weights: dict[str, float] | None = None,
+    seed: int = 0,
+):
     from datasets import Dataset
 
-    records = []
+    records, families = [], []
     for path in paths:
         for number, row in enumerate(read_rows(path), 1):
             records.append(to_prompt_completion(row, f"{path}, record {number}"))
+            families.append(row.get("family"))
     if not records:
         raise DataError(f"no SFT records in {', '.join(paths)}")
+    if family_weights:
+        records = reweight(records, families, family_weights, seed)
     return Dataset.from_list(records[:max_rows] if max_rows else records)
+
+
+def reweight(
+    records: list[dict], families: list[str | None], weights: dict[str, float], seed: int
+) -> list[dict]:
+    """Resample to the families' relative ``weights``, same total size (with replacement where a family is short)."""
+    import random
+
+    by_family: dict[str, list[dict]] = {}
+    for record, family in zip(records, families, strict=True):
+        by_family.setdefault(str(family), []).append(record)
+    missing = sorted(f for f, w in weights.items() if w > 0 and f not in by_family)
+    if missing:
+        raise DataError(f"data.family_weights names families with no records: {', '.join(missing)}")
+    total_weight = sum(w for w in weights.values() if w > 0)
+    if total_weight <= 0:
+        raise DataError("data.family_weights: at least one weight must be positive")
+    rng = random.Random(seed)
+    mixed = []
+    for family, weight in sorted(weights.items()):
+        if weight <= 0:
+            continue
+        pool, wanted = by_family[family], round(len(records) * weight / total_weight)
+        mixed.extend(rng.sample(pool, wanted) if wanted <= len(pool) else rng.choices(pool, k=wanted))
+    rng.shuffle(mixed)
+    return mixed
 
 
 def load_prompt_dataset(paths: list[str], max_rows: int | None = None):

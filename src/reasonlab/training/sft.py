@@ -97,7 +97,9 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         model = PeftModel.from_pretrained(model, config.lora.init_from, is_trainable=True)
     else:
         peft_config = lora_config(config.lora, model)
-    dataset = load_sft_dataset(config.data.train, config.data.max_rows)
+    dataset = load_sft_dataset(
+        config.data.train, config.data.max_rows, config.data.family_weights, config.seed
+    )
     train_set, eval_set = split_eval(
         dataset,
         config.data.eval,
