@@ -2,9 +2,11 @@
 
     python benchmarks/bench_synth.py [--n 20000] [--workers 2] [--per-family 2000] [--tokenizer tekken]
                                      [--mix gravity=1,unit=1,cipher=1,numeral=1]
+                                     [--verify-with-solver]
 
 1. Throughput of ``reasonlab synth``'s pipeline (generate, classify, solve, trace, replay, extract,
-   verify, deduplicate) on ``--workers`` processes over the default mixture (every family with a
+   verify, deduplicate; the solver only where no generator rule is handed over, or on every puzzle with
+   ``--verify-with-solver``) on ``--workers`` processes over the default mixture (every family with a
    generator, or ``--mix``), in puzzles-with-proven-traces per second, without and with token counting.
 2. Per family of the mixture: assistant-turn tokens (think block + final sentence) of ``--per-family`` generated
    puzzles: median / p95 / max, under the named tokenizer, printed as a Markdown table for the README.
@@ -23,24 +25,27 @@ from reasonlab.synth.generate import Mixture, iter_traced, parse_mix
 from reasonlab.synth.tokens import TEKKEN, load_counter
 
 
-def _run(n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture):
-    stream = iter_traced(seed, mixture, workers=workers, tokenizer=tokenizer)
+def _run(n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture, solver: bool = False):
+    stream = iter_traced(seed, mixture, workers=workers, tokenizer=tokenizer, verify_with_solver=solver)
     try:
         return select(stream, limit=n)
     finally:
         stream.close()
 
 
-def throughput(n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture) -> None:
+def throughput(
+    n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture, solver: bool = False
+) -> None:
     """Wall-clock rate on ``workers`` processes, and the CPU cost per puzzle measured in one process
     (a shared machine slows the first; the second says what ``workers`` idle cores would reach)."""
     wall = time.perf_counter()
-    chosen = _run(n, workers, tokenizer, seed, mixture)
+    chosen = _run(n, workers, tokenizer, seed, mixture, solver)
     wall = time.perf_counter() - wall
     cpu = time.process_time()
-    alone = _run(n // 4, 1, tokenizer, seed, mixture)
+    alone = _run(n // 4, 1, tokenizer, seed, mixture, solver)
     per_core = len(alone.kept) / (time.process_time() - cpu)
     label = f"token counts: {chosen.tokenizer}" if tokenizer else "no token counting"
+    label += ", every puzzle solved (--verify-with-solver)" if solver else ""
     print(
         f"{', '.join(sorted(mixture.weights))} ({label}): {len(chosen.kept)} puzzles with proven traces "
         f"on {workers} workers in {wall:.1f} s wall = {len(chosen.kept) / wall:.0f}/s; "
@@ -77,6 +82,9 @@ def main() -> None:
     parser.add_argument("--tokenizer", default=TEKKEN, help="a Hugging Face tokenizer path, or 'tekken'")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mix", default=None, help="family weights as for `reasonlab synth --mix`")
+    parser.add_argument(
+        "--verify-with-solver", action="store_true", help="also time the solver round trip on every puzzle"
+    )
     args = parser.parse_args()
     load_counter(args.tokenizer)  # convert/cache once, before any timing
     mixture = Mixture.resolve(parse_mix(args.mix) if args.mix else None)
@@ -84,6 +92,8 @@ def main() -> None:
         print(f"no generator yet: {', '.join(mixture.without_generator)}")
     throughput(args.n, args.workers, None, args.seed, mixture)
     throughput(args.n, args.workers, args.tokenizer, args.seed, mixture)
+    if args.verify_with_solver:
+        throughput(args.n, args.workers, None, args.seed, mixture, solver=True)
     lengths(args.per_family, args.workers, args.tokenizer, args.seed, mixture)
 
 

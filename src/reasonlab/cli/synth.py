@@ -128,6 +128,13 @@ def synth(
         ),
     ] = None,
     timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+    verify_with_solver: Annotated[
+        bool,
+        typer.Option(
+            help="Solve every puzzle and keep it only when the solver's vote is the generator's answer "
+            "(slower: bit and symbolic equations are otherwise traced from the generator's own rule)."
+        ),
+    ] = False,
     knob: Annotated[
         list[str] | None,
         typer.Option(help="A generator setting, FAMILY.KNOB=NUMBER (repeatable), e.g. gravity.n_examples=5."),
@@ -161,6 +168,7 @@ def synth(
         timeout=timeout_per_puzzle,
         traced=records,
         tokenizer=tokenizer_spec,
+        verify_with_solver=verify_with_solver,
     )
     # closing() stops the workers as soon as enough rows are kept
     with closing(stream), progress_bar("synthesizing", n) as advance:

@@ -17,7 +17,7 @@ from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
 from reasonlab.puzzles.families import FAMILY_NAMES, Family, get_family, prepare_families
 from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
-from reasonlab.puzzles.types import Puzzle
+from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import cached_counter
@@ -102,9 +102,16 @@ class TracedPuzzle:
 
 
 def trace_puzzle(
-    puzzle: Puzzle, *, expected_family: str | None = None, timeout: float | None = None
+    puzzle: Puzzle,
+    *,
+    expected_family: str | None = None,
+    timeout: float | None = None,
+    solution: Solution | None = None,
 ) -> TracedPuzzle:
-    """Classify, solve and trace ``puzzle`` (which must carry its gold answer), proving the trace."""
+    """Classify, solve and trace ``puzzle`` (which must carry its gold answer), proving the trace.
+
+    A given ``solution`` (the generator's own rule) is traced instead of solving; its trace is proven
+    the same way."""
     family_name = subtype = None
 
     def rejected(reason: Rejection, detail: str = "") -> TracedPuzzle:
@@ -127,7 +134,8 @@ def trace_puzzle(
             if not can_trace(family):
                 return rejected(Rejection.NO_TRACER, family_name)
             instance = family.parse(puzzle.prompt)
-            solution = family.solve(instance)
+            if solution is None:
+                solution = family.solve(instance)
             if solution.answer is None:
                 return rejected(Rejection.UNSOLVED, solution.rule)
             if not verify(puzzle.answer, solution.answer):

@@ -5,6 +5,19 @@ Puzzle ``i`` of seed ``s`` is drawn from its own ``random.Random`` seeded with `
 output whatever the number of workers. Workers take consecutive chunks of indices; results are
 consumed in index order, and the caller decides which to keep (deduplication, excluded prompts,
 budget) and when to stop, all in that fixed order.
+
+Fast path (the default): where a family's generator hands over its own rule (``generate_solved``: bit,
+and symbolic equations), that rule is traced instead of re-running the solver's search, which costs
+10-50 ms a puzzle against well under 1 ms for the rest. The trace is proven exactly as a solved one
+(replay, the grader's extract, verify against the generator's gold), so no unchecked trace is emitted.
+What the fast path does not check is that no *other* rule fitting the examples gives another answer:
+symbolic equations keep the priors' vote over what the examples leave open given the generator's digit
+map (the query's operator, never its digits: a query needing digits the examples do not fix is left
+out), and bit traces state the generator's rule. Measured on 1,000 puzzles each (seed 5), the solver's
+vote differs from the gold answer on 1.6% of kept bit puzzles and on 13% of kept symbolic-deduce ones:
+puzzles whose examples also fit a rule the solver prefers. ``verify_with_solver`` (``reasonlab synth
+--verify-with-solver``) solves every puzzle and keeps only those whose solver vote is the gold answer,
+as :func:`~reasonlab.synth.check.trace_puzzle` does for real rows.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from dataclasses import dataclass, replace
 
 from reasonlab.puzzles.families import FAMILY_NAMES, get_family
 from reasonlab.puzzles.solve import default_workers
+from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.synth.check import TracedPuzzle, can_generate, families_with, trace_puzzle, with_token_counts
 
 
@@ -109,10 +123,25 @@ def puzzle_id(seed: int, index: int) -> str:
 
 def generate_one(seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Mapping] | None = None):
     """(family name, puzzle with id and gold answer) for index ``index`` of ``seed``."""
+    name, puzzle, _ = generate_solved_one(seed, index, mixture, knobs)
+    return name, puzzle
+
+
+def generate_solved_one(
+    seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Mapping] | None = None
+) -> tuple[str, Puzzle, Solution | None]:
+    """:func:`generate_one` plus the generator's own solution when its family offers one
+    (``generate_solved``, drawing exactly what ``generate`` draws), else None."""
     rng = random.Random(f"{seed}:{index}")
     name = mixture.draw(rng)
-    puzzle = get_family(name).generate(rng, **(knobs or {}).get(name, {}))
-    return name, replace(puzzle, id=puzzle_id(seed, index))
+    family = get_family(name)
+    family_knobs = (knobs or {}).get(name, {})
+    generate_solved = getattr(family, "generate_solved", None)
+    if callable(generate_solved):
+        puzzle, solution = generate_solved(rng, **family_knobs)
+    else:
+        puzzle, solution = family.generate(rng, **family_knobs), None
+    return name, replace(puzzle, id=puzzle_id(seed, index)), solution
 
 
 def _prepare(mixture: Mixture) -> None:
@@ -124,12 +153,13 @@ def _prepare(mixture: Mixture) -> None:
 
 
 def _traced_chunk(args) -> list[TracedPuzzle]:
-    seed, start, stop, mixture, knobs, timeout, traced, tokenizer = args
+    seed, start, stop, mixture, knobs, timeout, traced, tokenizer, verify_with_solver = args
     out = []
     for index in range(start, stop):
-        name, puzzle = generate_one(seed, index, mixture, knobs)
+        name, puzzle, solution = generate_solved_one(seed, index, mixture, knobs)
         if traced:
-            out.append(trace_puzzle(puzzle, expected_family=name, timeout=timeout))
+            given = None if verify_with_solver else solution
+            out.append(trace_puzzle(puzzle, expected_family=name, timeout=timeout, solution=given))
         else:
             out.append(TracedPuzzle(puzzle, name, None))
     return with_token_counts(out, tokenizer)
@@ -146,10 +176,13 @@ def iter_traced(
     start: int = 0,
     traced: bool = True,
     tokenizer: str | None = None,
+    verify_with_solver: bool = False,
 ) -> Iterator[TracedPuzzle]:
     """Traced puzzles for indices ``start, start+1, ...`` in order, without end (stop consuming to stop).
     With ``traced=False`` the puzzles come back as generated, without solving or tracing; with a
     ``tokenizer`` spec (see :func:`~reasonlab.synth.tokens.load_counter`), with token counts.
+    ``verify_with_solver`` solves every puzzle even where the generator hands over its own rule (see
+    the module docstring): slower, and only puzzles where solver and generator agree are traced.
 
     Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops.
     """
@@ -158,7 +191,7 @@ def iter_traced(
 
     def chunk_args(k: int):
         first = start + k * chunk_size
-        return seed, first, first + chunk_size, mixture, knobs, timeout, traced, tokenizer
+        return seed, first, first + chunk_size, mixture, knobs, timeout, traced, tokenizer, verify_with_solver
 
     if workers <= 1:
         k = 0

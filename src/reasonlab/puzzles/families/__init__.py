@@ -38,7 +38,9 @@ class Family(Protocol):
     #       step-by-step derivation a model can imitate, ending in \boxed{answer}; None if not traceable;
     #   replay(instance, trace) -> str
     #       re-run the trace's steps mechanically and return the answer they produce (raises on a bad step).
-    # Optional: prepare() -> None builds a family's per-process tables (see prepare_families).
+    # Optional: prepare() -> None builds a family's per-process tables (see prepare_families);
+    #   generate_solved(rng, **knobs) -> (Puzzle, Solution | None): generate's puzzle (same draws) with a
+    #   solution built from the generator's own rule, traced without solving (None: solve as usual).
     # Equation knobs: generate(rng, subtype="numeric-deduce"|"numeric-guess"|"symbolic-deduce"|
     #   "symbolic-guess"|None, n_examples=None).
 

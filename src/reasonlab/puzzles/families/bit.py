@@ -213,8 +213,24 @@ class Bit(FixedWording):
         "xor", "maj", "par3", "ch", "sel_nand_xnor", "ao", "oa", "ax", "ox", "xa", "xo"; default
         :data:`DEFAULT_KIND_WEIGHTS`), ``n_examples`` (default: 7–10 at random), ``deducible`` (only puzzles whose
         examples determine the answer)."""
+        return self.generate_solved(rng, kinds=kinds, n_examples=n_examples, deducible=deducible)[0]
+
+    def generate_solved(
+        self,
+        rng: random.Random,
+        *,
+        kinds: Sequence[str] | Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
+        n_examples: int | None = None,
+        deducible: bool = False,
+    ) -> tuple[Puzzle, Solution]:
+        """:meth:`generate`'s puzzle (same draws) with a solution stating the generator's own rule, which
+        fits every example by construction: a trace can render it without searching the grammar."""
         instance, rule = generate_instance(rng, kinds=kinds, n_examples=n_examples, deducible=deducible)
-        return Puzzle("", render(instance), bits(rule.apply(int(instance.query, 2))))
+        answer = bits(rule.apply(int(instance.query, 2)))
+        solution = Solution(
+            answer, Status.SOLVED, f"out = {rule.text}", {"method": "word", "rule": rule.text}
+        )
+        return Puzzle("", render(instance), answer), solution
 
     def trace(self, instance: BitInstance, solution: Solution) -> str | None:
         return bit_trace.trace(instance, solution)

@@ -76,19 +76,21 @@ def _pair_expressions() -> list[tuple[str, int, int]]:
 
 
 _PAIRS = _pair_expressions()
+_PAIR_TEXTS = [expression_text(function, [LITERALS[i], LITERALS[j]]) for function, i, j in _PAIRS]
 _MAX_PAIRS_SHOWN = 3
 
 
 def _pairs_line(in_columns: list[int], out_columns: list[int], full: int) -> str:
     """Per output bit, the 2-input expressions of input bits whose column is that output's."""
     literal_columns = [_literal_value(lit, in_columns, full) for lit in LITERALS]
+    # Each expression's column once, grouped by value (in expression order); output bits look theirs up.
+    texts_by_column: dict[int, list[str]] = {}
+    for (function, i, j), text in zip(_PAIRS, _PAIR_TEXTS, strict=True):
+        column = FUNCTION_BY_NAME[function].evaluate(literal_columns[i], literal_columns[j], full)
+        texts_by_column.setdefault(column, []).append(text)
     entries = []
     for position, column in enumerate(out_columns):
-        fits = [
-            expression_text(function, [LITERALS[i], LITERALS[j]])
-            for function, i, j in _PAIRS
-            if FUNCTION_BY_NAME[function].evaluate(literal_columns[i], literal_columns[j], full) == column
-        ]
+        fits = texts_by_column.get(column, [])
         shown = "|".join(fits[:_MAX_PAIRS_SHOWN]) or "-"
         if len(fits) > _MAX_PAIRS_SHOWN:
             shown += f"|+{len(fits) - _MAX_PAIRS_SHOWN}"

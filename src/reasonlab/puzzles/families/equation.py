@@ -24,7 +24,7 @@ from reasonlab.puzzles.families.equation_priors import RulePriors, count_rules, 
 from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.families.equation_symbolic import TIME_BUDGET_S as SYMBOLIC_TIME_BUDGET_S
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
-from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_symbolic
+from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_given, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import verify
 
@@ -117,6 +117,20 @@ class EquationFamily:
         """A new puzzle of ``subtype`` (numeric|symbolic-deduce|guess; default: the development data's
         shares) with ``n_examples`` examples (default 3-5); see :mod:`equation_synth`."""
         return equation_synth.generate(rng, default_priors(), subtype=subtype, n_examples=n_examples)
+
+    def generate_solved(
+        self, rng: random.Random, *, subtype: str | None = None, n_examples: int | None = None
+    ) -> tuple[Puzzle, Solution | None]:
+        """:meth:`generate`'s puzzle and, for symbolic puzzles, the solver's vote given the generator's own
+        digit map and rules (:func:`solve_given`): the expensive search over digit maps is skipped.
+        Numeric puzzles get None: their solver is cheap and exact."""
+        priors = default_priors()
+        puzzle, digits, rules = equation_synth.generate_with_rules(
+            rng, priors, subtype=subtype, n_examples=n_examples
+        )
+        if digits is None:
+            return puzzle, None
+        return puzzle, solve_given(self.parse(puzzle.prompt).query, digits, rules, priors)
 
     def trace(self, instance: EquationInstance, solution: Solution | None = None) -> str | None:
         """Each operator's rule checked on its examples, the digit map for symbolic puzzles, the query."""

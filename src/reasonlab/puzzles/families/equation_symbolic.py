@@ -291,22 +291,46 @@ def hypotheses(instance, *, time_budget: float = TIME_BUDGET_S, limit: int = MAX
 
 
 def solve_symbolic(instance, priors: RulePriors) -> Solution:
+    found, search = hypotheses(instance)
+    note = ""
+    if not search.complete:
+        note = f"search cut short after {search.found} digit maps"
+    return _vote(found, priors, note=note, complete=lambda: search.complete)
+
+
+def solve_given(query, digits: dict[str, int], rules: dict[str, Rule], priors: RulePriors) -> Solution:
+    """The solver's vote on ``query`` when the examples' digit map and their operators' rules are given (a
+    generator knows them): only the query's unseen symbols and unseen operator stay open, weighed as
+    :func:`solve_symbolic` weighs them. Whether other digit maps or rules also fit is not searched.
+    Unsolved when the query needs digits the examples leave open (symbols they never show, with more
+    than one way to give them the unused digits): its answer would be a guess."""
+    free = {s for s in query.left + query.right if s not in digits}
+    if free and not len(free) == 10 - len(digits) == 1:
+        return Solution.unsolved("the examples do not fix the digits of the query's symbols")
+    found = (
+        ({**rules, query.operator: rule}, answer, share, full)
+        for rule, full, answer, share in query_answers(query, digits, rules)
+    )
+    return _vote(found, priors, note="", complete=lambda: True)
+
+
+def _vote(found, priors: RulePriors, *, note: str, complete) -> Solution:
     tally = Tally()
     unwritable = 0.0
-    found, search = hypotheses(instance)
+    prior_of: dict[tuple, float] = {}  # many digit maps share one rule assignment: weigh each once
     for rules, answer, share, digits in found:
-        weight = share * priors.assignment_weight(rules, False)
+        key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
+        if key not in prior_of:
+            prior_of[key] = priors.assignment_weight(rules, False)
+        weight = share * prior_of[key]
         if answer is None:
             unwritable += weight
             continue
         tally.add(answer, weight, rules, {s: digits[s] for s in sorted(digits)})
-    note = ""
-    if not search.complete:
-        note = f"search cut short after {search.found} digit maps"
     if not tally.weights:
         if unwritable:
             return Solution.unsolved("the answer needs a digit whose symbol never appears in the prompt")
         return Solution.unsolved(note or "no digit map and rules fit the examples")
-    solution = tally.verdict(note=note, exhaustive=search.complete and not unwritable)
+    solution = tally.verdict(note=note, exhaustive=complete() and not unwritable)
     solution.details["unwritable_share"] = round(unwritable / (unwritable + sum(tally.weights.values())), 4)
     return solution

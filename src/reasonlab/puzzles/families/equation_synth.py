@@ -12,6 +12,7 @@ import random
 
 from reasonlab.puzzles.families._synthesis import example_count, prompt_text
 from reasonlab.puzzles.families.equation_priors import RulePriors
+from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.types import Puzzle
 
 INTRO = (
@@ -66,6 +67,18 @@ def generate(
 ) -> Puzzle:
     """A puzzle of ``subtype`` (numeric|symbolic-deduce|guess; default drawn with the development
     data's shares) with ``n_examples`` examples (default 3-5); its answer is the query under the rule."""
+    return generate_with_rules(rng, priors, subtype=subtype, n_examples=n_examples)[0]
+
+
+def generate_with_rules(
+    rng: random.Random,
+    priors: RulePriors,
+    *,
+    subtype: str | None = None,
+    n_examples: int | None = None,
+) -> tuple[Puzzle, dict[str, int] | None, dict[str, Rule]]:
+    """:func:`generate`'s puzzle (same draws), the digits of the symbols whose arithmetic the examples
+    show (None for numeric puzzles) and the rules of the operators the examples use."""
     subtype = subtype or _weighted(rng, SUBTYPES)
     if subtype not in SUBTYPES:
         raise ValueError(f"unknown equation subtype {subtype!r}; known: {', '.join(SUBTYPES)}")
@@ -102,4 +115,11 @@ def generate(
     lines = [f"{encode(a)}{op}{encode(b)} = {encode(r)}" for a, op, b, r in equations[:-1]]
     a, op, b, answer = equations[-1]
     prompt = prompt_text(INTRO, lines, QUERY.format(f"{encode(a)}{op}{encode(b)}"))
-    return Puzzle("", prompt, encode(answer))
+    puzzle = Puzzle("", prompt, encode(answer))
+    seen_rules = {o: rules[o] for o in example_ops}
+    if numeric:
+        return puzzle, None, seen_rules
+    shown_digits = {
+        d for a, o, b, r in equations[:-1] if not rules[o].is_join for d in a + b + r if d.isdigit()
+    }
+    return puzzle, {symbols[int(d)]: int(d) for d in sorted(shown_digits)}, seen_rules
