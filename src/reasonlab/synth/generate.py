@@ -13,7 +13,7 @@ and symbolic equations), that rule is traced instead of re-running the solver's 
 What the fast path does not check is that no *other* rule fitting the examples gives another answer:
 symbolic equations keep the priors' vote over what the examples leave open given the generator's digit
 map (the query's operator, never its digits: a query needing digits the examples do not fix is left
-out), and bit traces state the generator's rule. Measured on 1,000 puzzles each (seed 5), the solver's
+out), and bit traces state the generator's rule (not always the simplest one that fits). Measured on 1,000 puzzles each (seed 5), the solver's
 vote differs from the gold answer on 1.6% of kept bit puzzles and on 13% of kept symbolic-deduce ones:
 puzzles whose examples also fit a rule the solver prefers. ``verify_with_solver`` (``reasonlab synth
 --verify-with-solver``) solves every puzzle and keeps only those whose solver vote is the gold answer,
