@@ -6,7 +6,10 @@ import random
 from itertools import islice
 
 import pytest
+from typer.testing import CliRunner
 
+from reasonlab.cli.main import app
+from reasonlab.prompting import BOXED_SUFFIX
 from reasonlab.puzzles.families import get_family
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_symbolic import solve_given
@@ -14,6 +17,7 @@ from reasonlab.puzzles.types import Status
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection
 from reasonlab.synth.generate import Mixture, generate_solved_one, iter_traced
+from reasonlab.synth.records import read_records
 
 
 @pytest.mark.parametrize("name", ["bit", "equation"])
@@ -91,3 +95,16 @@ def test_query_with_digits_the_examples_leave_open_is_not_answered():
     digits = {s: d for d, s in enumerate("ABCDEFG") if s not in query_symbols}
     solution = solve_given(instance.query, digits, {}, default_priors())
     assert solution.answer is None and "digits" in solution.rule
+
+
+def test_synth_command_with_the_solver_round_trip_writes_solver_agreed_records(tmp_path):
+    out = tmp_path / "checked.jsonl"
+    args = ["synth", "--n", "6", "--mix", "bit=1,equation=1", "--seed", "3", "--tokenizer", "none"]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--verify-with-solver", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    records = read_records(out)
+    assert len(records) == 6
+    for record in records:
+        family = get_family(record["family"])
+        prompt = record["messages"][0]["content"].removesuffix("\n" + BOXED_SUFFIX)
+        assert verify(record["answer"], family.solve(family.parse(prompt)).answer)
