@@ -6,18 +6,16 @@ from pathlib import Path
 
 from reasonlab.training.config import GRPOConfig
 from reasonlab.training.data import load_prompt_dataset, split_eval
-from reasonlab.training.modeling import load_model, lora_config, save_adapter_or_model
+from reasonlab.training.modeling import load_model, lora_config
 from reasonlab.training.rewards import build_rewards
 from reasonlab.training.sft import (
-    ADAPTER,
-    MODEL,
     TrainingError,
     TrainResult,
     common_training_args,
     last_checkpoint,
-    write_metrics,
+    train_and_save,
 )
-from reasonlab.training.tracking import attach_monitoring, quiet_library_progress
+from reasonlab.training.tracking import quiet_library_progress
 
 
 def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
@@ -70,9 +68,4 @@ def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=
         peft_config=peft_config,
         callbacks=list(callbacks),
     )
-    attach_monitoring(trainer, config.tracking)
-    output = trainer.train(resume_from_checkpoint=checkpoint)
-    is_adapter = hasattr(trainer.model, "peft_config")
-    saved = save_adapter_or_model(trainer.model, tokenizer, run_dir / (ADAPTER if is_adapter else MODEL))
-    write_metrics(run_dir, dict(output.metrics), trainer.state.log_history)
-    return TrainResult(saved, is_adapter, dict(output.metrics), trainer.state.log_history)
+    return train_and_save(trainer, config, run_dir, checkpoint, tokenizer)

@@ -125,10 +125,17 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         peft_config=peft_config,
         callbacks=list(callbacks),
     )
+    return train_and_save(trainer, config, run_dir, checkpoint, tokenizer, evaluate=eval_set is not None)
+
+
+def train_and_save(
+    trainer, config, run_dir: Path, checkpoint, tokenizer, *, evaluate: bool = False
+) -> TrainResult:
+    """Run a TRL trainer with our monitoring, save what it trained (adapter or model) and its metrics."""
     attach_monitoring(trainer, config.tracking)
     output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics = dict(output.metrics)
-    if eval_set is not None:
+    if evaluate:
         metrics.update(trainer.evaluate())
     is_adapter = hasattr(trainer.model, "peft_config")
     saved = save_adapter_or_model(trainer.model, tokenizer, run_dir / (ADAPTER if is_adapter else MODEL))
