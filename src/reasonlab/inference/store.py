@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from reasonlab.jsonl import read_jsonl
+
 
 class CompletionStore:
     def __init__(self, path: str | Path, config_hash: str):
@@ -37,18 +39,11 @@ class CompletionStore:
     def _load(self) -> None:
         if not self.path.is_file():
             return
-        with self.path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{self.path}, line {number}: not JSON ({exc.msg})") from exc
-                if record.get("config_hash") == self.config_hash:
-                    # The first record of a row is the one kept (a later duplicate cannot arise from
-                    # this class, but a hand-merged file might contain one).
-                    self.records.setdefault(str(record["id"]), record)
+        for _, record in read_jsonl(self.path):
+            if record.get("config_hash") == self.config_hash:
+                # The first record of a row is the one kept (a later duplicate cannot arise from
+                # this class, but a hand-merged file might contain one).
+                self.records.setdefault(str(record["id"]), record)
 
     def pending(self, ids: Iterable[str]) -> list[str]:
         return [i for i in ids if i not in self.records]

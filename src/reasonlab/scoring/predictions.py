@@ -7,12 +7,12 @@ completions (``id`` and ``completion``), to which the grader's extraction is app
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from reasonlab.jsonl import read_jsonl
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.scoring.metric import extract, verify
@@ -24,28 +24,27 @@ class PredictionFileError(ValueError):
 
 def read_predictions(path: str | Path, *, legacy: bool = False) -> dict[str, str]:
     """id -> extracted answer. JSONL lines with a ``completion`` go through the grader's extraction;
-    a later line for the same id replaces an earlier one (the last write wins, as in an append log)."""
+    the first line of an id is the one kept, as the evaluation store keeps it."""
     path = Path(path)
     if not path.is_file():
         raise PredictionFileError(f"{path}: no such file")
     if path.suffix == ".jsonl":
         answers: dict[str, str] = {}
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise PredictionFileError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
+        try:
+            for number, record in read_jsonl(path):
                 if "id" not in record or not ({"completion", "answer"} & record.keys()):
                     raise PredictionFileError(
                         f"{path}, line {number}: needs 'id' and 'completion' (or 'answer')"
                     )
                 if "completion" in record:
-                    answers[str(record["id"])] = extract(record["completion"], legacy=legacy)
+                    answer = extract(record["completion"], legacy=legacy)
                 else:
-                    answers[str(record["id"])] = str(record["answer"])
+                    answer = str(record["answer"])
+                answers.setdefault(str(record["id"]), answer)
+        except PredictionFileError:
+            raise
+        except ValueError as exc:  # bad JSON, already named by file and line
+            raise PredictionFileError(str(exc)) from exc
         return answers
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
