@@ -185,6 +185,8 @@ def trace_many(
     """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, with token
     counts when a ``tokenizer`` spec is given."""
     prepare_families(p.prompt for p in puzzles)
+    if tokenizer:
+        cached_counter(tokenizer)  # loaded once here and inherited by forked workers
     chunks = [(puzzles[i : i + chunk_size], timeout, tokenizer) for i in range(0, len(puzzles), chunk_size)]
     if workers <= 1:
         for chunk in chunks:

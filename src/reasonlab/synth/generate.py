@@ -34,6 +34,7 @@ from reasonlab.puzzles.families import FAMILY_NAMES, get_family
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.synth.check import TracedPuzzle, can_generate, families_with, trace_puzzle, with_token_counts
+from reasonlab.synth.tokens import cached_counter
 
 
 class MixtureError(ValueError):
@@ -188,6 +189,8 @@ def iter_traced(
     """
     workers = workers or default_workers()
     _prepare(mixture)
+    if tokenizer:
+        cached_counter(tokenizer)  # loaded once here (~1 s for tekken) and inherited by forked workers
 
     def chunk_args(k: int):
         first = start + k * chunk_size

@@ -32,7 +32,8 @@ class TokenCounter:
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        # Counting needs no character offsets, which the fast variant skips (same ids, ~1.5x faster).
+        return [len(e.ids) for e in self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)]
 
 
 def trace_budget(prompt_tokens: int, budget: int = GENERATION_BUDGET) -> int:
