@@ -78,14 +78,12 @@ def common_training_args(config, run_dir: Path, model, has_eval: bool) -> dict:
     )
 
 
-def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
-    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``."""
+def prepare_training(config, run_dir: Path, resume: bool):
+    """What SFT and GRPO share before their trainer: the checkpoint to resume, a seeded model and
+    tokenizer, and the LoRA to train (a new PEFT config, or an existing adapter made trainable)."""
     from peft import PeftModel
     from transformers import set_seed
-    from trl import SFTConfig as TrlSFTConfig
-    from trl import SFTTrainer
 
-    run_dir = Path(run_dir)
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         raise TrainingError(f"--resume: no checkpoint under {run_dir / CHECKPOINTS}")
@@ -97,6 +95,16 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         model = PeftModel.from_pretrained(model, config.lora.init_from, is_trainable=True)
     else:
         peft_config = lora_config(config.lora, model)
+    return checkpoint, model, tokenizer, peft_config
+
+
+def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
+    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``."""
+    from trl import SFTConfig as TrlSFTConfig
+    from trl import SFTTrainer
+
+    run_dir = Path(run_dir)
+    checkpoint, model, tokenizer, peft_config = prepare_training(config, run_dir, resume)
     dataset = load_sft_dataset(
         config.data.train, config.data.max_rows, config.data.family_weights, config.seed
     )
