@@ -7,9 +7,12 @@
 1. Throughput of ``reasonlab synth``'s pipeline (generate, classify, solve, trace, replay, extract,
    verify, deduplicate; the solver only where no generator rule is handed over, or on every puzzle with
    ``--verify-with-solver``) on ``--workers`` processes over the default mixture (every family with a
-   generator, or ``--mix``), in puzzles-with-proven-traces per second, without and with token counting.
+   generator, or ``--mix``), in puzzles-with-proven-traces per second, without a tokenizer (CSV output)
+   and held to the token budget as ``reasonlab synth`` does for SFT records (``--stats-every``: exact
+   counts on about one row in that many, plus any row whose bytes do not prove that it fits).
 2. Per family of the mixture: assistant-turn tokens (think block + final sentence) of ``--per-family`` generated
-   puzzles: median / p95 / max, under the named tokenizer, printed as a Markdown table for the README.
+   puzzles, every one counted: median / p95 / max, under the named tokenizer, as a Markdown table for the
+   README.
 
 Wall and CPU seconds are both printed: the machine may be shared, and CPU seconds say what the work costs.
 """
@@ -22,11 +25,13 @@ import time
 
 from reasonlab.synth.dataset import length_table, select
 from reasonlab.synth.generate import Mixture, iter_traced, parse_mix
-from reasonlab.synth.tokens import TEKKEN, load_counter
+from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
 
-def _run(n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture, solver: bool = False):
-    stream = iter_traced(seed, mixture, workers=workers, tokenizer=tokenizer, verify_with_solver=solver)
+def _run(
+    n: int, workers: int, token_budget: TokenBudget | None, seed: int, mixture: Mixture, solver: bool = False
+):
+    stream = iter_traced(seed, mixture, workers=workers, token_budget=token_budget, verify_with_solver=solver)
     try:
         return select(stream, limit=n)
     finally:
@@ -34,17 +39,21 @@ def _run(n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixtur
 
 
 def throughput(
-    n: int, workers: int, tokenizer: str | None, seed: int, mixture: Mixture, solver: bool = False
+    n: int, workers: int, token_budget: TokenBudget | None, seed: int, mixture: Mixture, solver: bool = False
 ) -> None:
     """Wall-clock rate on ``workers`` processes, and the CPU cost per puzzle measured in one process
     (a shared machine slows the first; the second says what ``workers`` idle cores would reach)."""
     wall = time.perf_counter()
-    chosen = _run(n, workers, tokenizer, seed, mixture, solver)
+    chosen = _run(n, workers, token_budget, seed, mixture, solver)
     wall = time.perf_counter() - wall
     cpu = time.process_time()
-    alone = _run(n // 4, 1, tokenizer, seed, mixture, solver)
+    alone = _run(n // 4, 1, token_budget, seed, mixture, solver)
     per_core = len(alone.kept) / (time.process_time() - cpu)
-    label = f"token counts: {chosen.tokenizer}" if tokenizer else "no token counting"
+    if token_budget:
+        counted = sum(t.assistant_tokens is not None for t in chosen.kept)
+        label = f"token budget: {chosen.tokenizer}, {counted} rows counted"
+    else:
+        label = "no tokenizer"
     label += ", every puzzle solved (--verify-with-solver)" if solver else ""
     print(
         f"{', '.join(sorted(mixture.weights))} ({label}): {len(chosen.kept)} puzzles with proven traces "
@@ -58,7 +67,9 @@ def lengths(per_family: int, workers: int, tokenizer: str, seed: int, mixture: M
     rows = []
     for name in sorted(mixture.weights):
         chosen = select(
-            iter_traced(seed, Mixture.resolve({name: 1}), workers=workers, tokenizer=tokenizer),
+            iter_traced(
+                seed, Mixture.resolve({name: 1}), workers=workers, token_budget=TokenBudget(tokenizer)
+            ),
             limit=per_family,
         )
         rows += length_table(chosen)
@@ -81,6 +92,7 @@ def main() -> None:
     parser.add_argument("--per-family", type=int, default=2_000)
     parser.add_argument("--tokenizer", default=TEKKEN, help="a Hugging Face tokenizer path, or 'tekken'")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stats-every", type=int, default=SYNTH_STATS_EVERY, help="as for `reasonlab synth`")
     parser.add_argument("--mix", default=None, help="family weights as for `reasonlab synth --mix`")
     parser.add_argument(
         "--verify-with-solver", action="store_true", help="also time the solver round trip on every puzzle"
@@ -91,7 +103,9 @@ def main() -> None:
     if mixture.without_generator:
         print(f"no generator yet: {', '.join(mixture.without_generator)}")
     throughput(args.n, args.workers, None, args.seed, mixture)
-    throughput(args.n, args.workers, args.tokenizer, args.seed, mixture)
+    throughput(
+        args.n, args.workers, TokenBudget(args.tokenizer, stats_every=args.stats_every), args.seed, mixture
+    )
     if args.verify_with_solver:
         throughput(args.n, args.workers, None, args.seed, mixture, solver=True)
     lengths(args.per_family, args.workers, args.tokenizer, args.seed, mixture)

@@ -7,17 +7,19 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
 from reasonlab.prompting import render_chat, user_prompt
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.scoring.metric import extract, verify
-from reasonlab.synth.check import Rejection, trace_puzzle, with_token_counts
+from reasonlab.synth.check import Rejection, check_budget, trace_puzzle
 from reasonlab.synth.dataset import length_table, select
 from reasonlab.synth.generate import Mixture, MixtureError, generate_one, iter_traced, parse_knobs, parse_mix
 from reasonlab.synth.records import read_records, sft_record, write_records
-from reasonlab.synth.tokens import train_byte_bpe
+from reasonlab.synth.tokens import TokenBudget, is_byte_bounded, load_counter, train_byte_bpe
 
 runner = CliRunner()
 
@@ -64,21 +66,99 @@ def test_jsonl_and_parquet_hold_the_same_records_and_datasets_reads_messages(tmp
     assert loaded[0]["messages"] == records[0]["messages"]
 
 
-def test_over_budget_traces_are_excluded_not_truncated(tokenizer_file, traced_rows):
-    counted = with_token_counts(traced_rows, str(tokenizer_file))
+def _turn_tokens(traced_rows, tokenizer_file) -> list[int]:
+    counted = check_budget(traced_rows, TokenBudget(str(tokenizer_file), budget=10**9))
     assert all(t.assistant_tokens > 0 for t in counted if t.trace)
-    lengths = sorted(t.prompt_tokens + t.assistant_tokens for t in counted if t.trace)
+    return sorted(t.prompt_tokens + t.assistant_tokens for t in counted if t.trace)
+
+
+def test_over_budget_traces_are_excluded_not_truncated(tokenizer_file, traced_rows):
+    lengths = _turn_tokens(traced_rows, tokenizer_file)
     budget = lengths[len(lengths) // 2]
-    chosen = select(counted, budget=budget)
+    chosen = select(check_budget(traced_rows, TokenBudget(str(tokenizer_file), budget=budget)))
     assert chosen.kept and chosen.rejected
     assert all(t.prompt_tokens + t.assistant_tokens <= budget for t in chosen.kept)
     assert {reason for _, reason in chosen.rejected} == {Rejection.OVER_BUDGET}
+    assert all(f"> {budget}" in t.detail for t, _ in chosen.rejected_rows)
     assert all(
-        t.trace == next(u.trace for u in traced_rows if u.puzzle.id == t.puzzle.id) for t in chosen.kept
+        t.trace == next(u.trace for u in traced_rows if u.puzzle.id == t.puzzle.id)
+        for t in chosen.kept + [t for t, _ in chosen.rejected_rows]
     )
     table = length_table(chosen)
     assert sum(row.rows for row in table) == len(chosen.kept)
     assert all(row.median <= row.p95 <= row.max for row in table)
+
+
+def test_rows_whose_bytes_prove_the_fit_are_not_encoded_but_the_verdicts_match_full_counts(
+    tokenizer_file, traced_rows
+):
+    lengths = _turn_tokens(traced_rows, tokenizer_file)
+    rows = [t for t in traced_rows if t.trace]
+    byte_lengths = sorted(
+        len(user_prompt(t.puzzle.prompt).encode()) + len(sft_record(t)["messages"][1]["content"].encode())
+        for t in rows
+    )
+    # Budgets where some rows are over, some fit by their bytes alone, and some need a count to tell.
+    for budget in (lengths[len(lengths) // 2], byte_lengths[len(byte_lengths) // 2], lengths[-1]):
+        every = select(check_budget(rows, TokenBudget(str(tokenizer_file), budget=budget)))
+        bounded = select(
+            check_budget(rows, TokenBudget(str(tokenizer_file), budget=budget, stats_every=10**9))
+        )
+        assert [t.puzzle.id for t in bounded.kept] == [t.puzzle.id for t in every.kept]
+        assert bounded.rejected == every.rejected
+        assert all(t.tokenizer for t in bounded.kept)
+    uncounted = [t for t in bounded.kept if t.assistant_tokens is None]
+    # At the last budget, rows shorter in bytes than the longest in tokens were never encoded.
+    assert uncounted and len(uncounted) < len(bounded.kept)
+
+
+def test_the_statistics_sample_is_a_fixed_share_of_ids():
+    limit = TokenBudget("any", stats_every=8)
+    ids = [f"{i:08x}" for i in range(4000)]
+    share = sum(map(limit.sampled, ids)) / len(ids)
+    assert 0.10 < share < 0.15
+    assert all(TokenBudget("any").sampled(i) for i in ids[:50])
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(min_size=1, max_size=80))
+def test_a_byte_bounded_tokenizer_never_takes_more_tokens_than_bytes(byte_counter, text):
+    assert byte_counter.byte_bounded
+    assert byte_counter.count([text])[0] <= len(text.encode())
+
+
+@pytest.fixture(scope="module")
+def byte_counter(tokenizer_file):
+    return load_counter(tokenizer_file)
+
+
+def test_only_byte_level_bpe_without_added_text_is_byte_bounded():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    def tokenizer(model, pre, normalizer=None):
+        built = Tokenizer(model)
+        built.pre_tokenizer = pre
+        if normalizer:
+            built.normalizer = normalizer
+        return built
+
+    assert is_byte_bounded(tokenizer(models.BPE(), pre_tokenizers.ByteLevel(add_prefix_space=False)))
+    assert is_byte_bounded(
+        tokenizer(
+            models.BPE(),
+            pre_tokenizers.Sequence(
+                [pre_tokenizers.Digits(), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+            ),
+        )
+    )
+    assert not is_byte_bounded(tokenizer(models.BPE(), pre_tokenizers.ByteLevel(add_prefix_space=True)))
+    assert not is_byte_bounded(tokenizer(models.BPE(), pre_tokenizers.Metaspace()))
+    assert not is_byte_bounded(
+        tokenizer(models.BPE(), pre_tokenizers.ByteLevel(add_prefix_space=False), normalizers.NFKC())
+    )
+    assert not is_byte_bounded(
+        tokenizer(models.WordLevel({"a": 0}, unk_token="a"), pre_tokenizers.Whitespace())
+    )
 
 
 def test_duplicates_and_avoided_prompts_are_skipped(traced_rows):

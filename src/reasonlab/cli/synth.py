@@ -25,7 +25,7 @@ from reasonlab.synth.records import (
     write_puzzles_csv,
     write_records,
 )
-from reasonlab.synth.tokens import GENERATION_BUDGET, TEKKEN, load_counter
+from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
 _AUTO = "auto"
 _NONE = "none"
@@ -37,8 +37,14 @@ def _default_avoid() -> list[Path]:
     return [path] if path.is_file() else []
 
 
+def _token_budget(spec: str, budget: int, stats_every: int = 1) -> TokenBudget | None:
+    """The budget workers will hold rows to, with the tokenizer checked here, once, so that errors are
+    clear; None for no tokenizer."""
+    tokenizer = _tokenizer_spec(spec)
+    return TokenBudget(tokenizer, budget, stats_every) if tokenizer else None
+
+
 def _tokenizer_spec(spec: str) -> str | None:
-    """The tokenizer workers will load (checked here, once, so that errors are clear), or None."""
     if spec == _NONE:
         return None
     if spec == _AUTO:
@@ -65,7 +71,7 @@ def _avoided_prompts(paths: list[Path]) -> set[str]:
     return prompts
 
 
-def _report(chosen: Selection, elapsed: float, out: Path) -> None:
+def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBudget | None) -> None:
     kept = chosen.kept_by_family()
     skipped = [
         f"{count} {what}"
@@ -85,9 +91,13 @@ def _report(chosen: Selection, elapsed: float, out: Path) -> None:
         for (family, reason), count in sorted(chosen.rejected.items()):
             table.add_row(family, reason.value, str(count))
         stdout.print(table)
-    if chosen.tokenizer:
+    if chosen.tokenizer and token_budget:
+        sample = (
+            f"counted on about 1 row in {token_budget.stats_every}; " if token_budget.stats_every > 1 else ""
+        )
         table = Table(
-            title=f"Assistant-turn tokens ({chosen.tokenizer}; budget {chosen.budget} minus the prompt)"
+            title=f"Assistant-turn tokens ({chosen.tokenizer}; {sample}"
+            f"every row fits the budget of {token_budget.budget} minus its prompt)"
         )
         for column in ("family", "rows", "median", "p95", "max"):
             table.add_column(column, justify="left" if column == "family" else "right")
@@ -121,6 +131,14 @@ def synth(
     budget: Annotated[
         int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
     ] = GENERATION_BUDGET,
+    stats_every: Annotated[
+        int,
+        typer.Option(
+            help="Count the tokens of about one row in N for the length table (1: every row). Every row "
+            "is held to the budget either way: a row is also counted when its bytes do not prove it fits.",
+            min=1,
+        ),
+    ] = SYNTH_STATS_EVERY,
     avoid: Annotated[
         list[Path] | None,
         typer.Option(
@@ -156,7 +174,7 @@ def synth(
     if mixture.without_generator:
         console.print(f"[yellow]no generator yet (left out): {', '.join(mixture.without_generator)}[/]")
     records = out.suffix in RECORD_FORMATS
-    tokenizer_spec = _tokenizer_spec(tokenizer) if records else None
+    token_budget = _token_budget(tokenizer, budget, stats_every) if records else None
     avoid_prompts = _avoided_prompts(avoid if avoid is not None else _default_avoid())
     workers = workers or default_workers()
     start = time.perf_counter()
@@ -167,7 +185,7 @@ def synth(
         knobs=knobs,
         timeout=timeout_per_puzzle,
         traced=records,
-        tokenizer=tokenizer_spec,
+        token_budget=token_budget,
         verify_with_solver=verify_with_solver,
     )
     # closing() stops the workers as soon as enough rows are kept
@@ -175,7 +193,6 @@ def synth(
         chosen = select(
             stream,
             limit=n,
-            budget=budget,
             avoid_prompts=avoid_prompts,
             require_trace=records,
             max_seen=50 * n + 10_000,
@@ -186,7 +203,7 @@ def synth(
         write_records((sft_record(t) for t in chosen.kept), out)
     else:
         write_puzzles_csv((t.puzzle for t in chosen.kept), out)
-    _report(chosen, elapsed, out)
+    _report(chosen, elapsed, out, token_budget)
     if len(chosen.kept) < n:
         raise fail(
             f"only {len(chosen.kept)} of {n} rows after {chosen.seen} attempts; see the table above", code=1
@@ -218,13 +235,12 @@ def traces(
         raise fail(str(exc)) from None
     if not data.has_answers:
         raise fail(f"{input_csv} has no 'answer' column: traces are proven against the gold answers")
-    tokenizer_spec = _tokenizer_spec(tokenizer)
+    token_budget = _token_budget(tokenizer, budget)
     workers = workers or default_workers()
     start = time.perf_counter()
     with progress_bar("tracing", len(data.puzzles)) as advance:
         chosen = select(
-            trace_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, tokenizer=tokenizer_spec),
-            budget=budget,
+            trace_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, token_budget=token_budget),
             on_progress=advance,
             progress_per="seen",
         )
@@ -236,7 +252,7 @@ def traces(
         writer.writerow(["id", "family", "reason", "detail"])
         for traced, reason in chosen.rejected_rows:
             writer.writerow([traced.puzzle.id, traced.family or "", reason.name.lower(), traced.detail])
-    _report(chosen, elapsed, out)
+    _report(chosen, elapsed, out, token_budget)
     console.print(f"rows without a record listed in {side}")
 
 

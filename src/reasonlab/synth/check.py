@@ -20,7 +20,7 @@ from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
-from reasonlab.synth.tokens import cached_counter
+from reasonlab.synth.tokens import TokenBudget, cached_counter
 
 
 class Rejection(StrEnum):
@@ -91,7 +91,9 @@ class TracedPuzzle:
     trace: str | None = None
     rejection: Rejection | None = None
     detail: str = ""
-    prompt_tokens: int | None = None  # of the user turn, under the counter named by ``tokenizer``
+    # Token counts under the counter named by ``tokenizer`` (set once the row was held to a budget);
+    # None where its byte length proved that it fits and it was not sampled for statistics.
+    prompt_tokens: int | None = None  # of the user turn
     assistant_tokens: int | None = None  # of the assistant turn (think block + final sentence)
     tokenizer: str | None = None
 
@@ -153,25 +155,43 @@ def trace_puzzle(
         return rejected(Rejection.ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def with_token_counts(rows: list[TracedPuzzle], tokenizer: str | None) -> list[TracedPuzzle]:
-    """``rows`` with the token counts of their chat turns under ``tokenizer`` (a :func:`load_counter`
-    spec), for the rows that have a trace; unchanged without a tokenizer."""
+def check_budget(rows: list[TracedPuzzle], limit: TokenBudget | None) -> list[TracedPuzzle]:
+    """``rows`` held to ``limit``: a traced row whose chat turns are over it gets the rejection
+    ``OVER_BUDGET`` (its trace kept, never truncated); rows that were encoded carry their token counts
+    (see :class:`~reasonlab.synth.tokens.TokenBudget` for which). Unchanged without a limit."""
     traced = [t for t in rows if t.trace is not None]
-    if tokenizer is None or not traced:
+    if limit is None or not traced:
         return rows
-    counter = cached_counter(tokenizer)
-    prompts = counter.count([user_prompt(t.puzzle.prompt) for t in traced])
-    answers = counter.count([assistant_text(t.trace, t.traced_answer) for t in traced])
-    counted = {
-        id(t): replace(t, prompt_tokens=p, assistant_tokens=a, tokenizer=counter.name)
-        for t, p, a in zip(traced, prompts, answers, strict=True)
-    }
-    return [counted.get(id(t), t) for t in rows]
+    counter = cached_counter(limit.tokenizer)
+    turns = {id(t): (user_prompt(t.puzzle.prompt), assistant_text(t.trace, t.traced_answer)) for t in traced}
+    to_count = [
+        t
+        for t in traced
+        if limit.sampled(t.puzzle.id) or not counter.surely_within(turns[id(t)], limit.budget)
+    ]
+    prompts = counter.count([turns[id(t)][0] for t in to_count])
+    answers = counter.count([turns[id(t)][1] for t in to_count])
+    checked = {id(t): replace(t, tokenizer=counter.name) for t in traced}
+    for t, prompt_tokens, assistant_tokens in zip(to_count, prompts, answers, strict=True):
+        over = prompt_tokens + assistant_tokens > limit.budget
+        checked[id(t)] = replace(
+            t,
+            prompt_tokens=prompt_tokens,
+            assistant_tokens=assistant_tokens,
+            tokenizer=counter.name,
+            rejection=Rejection.OVER_BUDGET if over else None,
+            detail=(
+                f"{prompt_tokens} prompt + {assistant_tokens} assistant tokens > {limit.budget} ({counter.name})"
+                if over
+                else ""
+            ),
+        )
+    return [checked.get(id(t), t) for t in rows]
 
 
-def _trace_chunk(args: tuple[list[Puzzle], float | None, str | None]) -> list[TracedPuzzle]:
-    chunk, timeout, tokenizer = args
-    return with_token_counts([trace_puzzle(p, timeout=timeout) for p in chunk], tokenizer)
+def _trace_chunk(args: tuple[list[Puzzle], float | None, TokenBudget | None]) -> list[TracedPuzzle]:
+    chunk, timeout, limit = args
+    return check_budget([trace_puzzle(p, timeout=timeout) for p in chunk], limit)
 
 
 def trace_many(
@@ -179,15 +199,17 @@ def trace_many(
     *,
     workers: int = 1,
     timeout: float | None = 5.0,
-    tokenizer: str | None = None,
+    token_budget: TokenBudget | None = None,
     chunk_size: int = 32,
 ) -> Iterator[TracedPuzzle]:
-    """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, with token
-    counts when a ``tokenizer`` spec is given."""
+    """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, held to
+    ``token_budget`` when one is given (:func:`check_budget`)."""
     prepare_families(p.prompt for p in puzzles)
-    if tokenizer:
-        cached_counter(tokenizer)  # loaded once here and inherited by forked workers
-    chunks = [(puzzles[i : i + chunk_size], timeout, tokenizer) for i in range(0, len(puzzles), chunk_size)]
+    if token_budget:
+        cached_counter(token_budget.tokenizer)  # loaded once here and inherited by forked workers
+    chunks = [
+        (puzzles[i : i + chunk_size], timeout, token_budget) for i in range(0, len(puzzles), chunk_size)
+    ]
     if workers <= 1:
         for chunk in chunks:
             yield from _trace_chunk(chunk)

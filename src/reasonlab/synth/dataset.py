@@ -1,9 +1,9 @@
 """Choosing the rows of a dataset from a stream of traced puzzles, in the stream's order.
 
 A row is kept when its prompt is new (deduplication), is not one of the avoided prompts (e.g. the
-development set's), has a proven trace, and its assistant turn fits the token budget (the budget minus
-the prompt's tokens). Every other row is counted by family and reason; over-budget traces are
-excluded, never truncated.
+development set's), and has a proven trace that fits the token budget (checked where the rows are
+traced: :func:`~reasonlab.synth.check.check_budget`). Every other row is counted by family and reason;
+over-budget traces are excluded, never truncated.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from itertools import islice
 from typing import Literal
 
 from reasonlab.synth.check import Rejection, TracedPuzzle
-from reasonlab.synth.tokens import GENERATION_BUDGET, trace_budget
 
 
 @dataclass
 class Selection:
-    """The kept rows (with token counts when a tokenizer was given) and an account of the rest."""
+    """The kept rows and an account of the rest."""
 
     kept: list[TracedPuzzle] = field(default_factory=list)
-    tokenizer: str | None = None  # the counter that measured the kept rows, if any
-    budget: int = GENERATION_BUDGET
+    tokenizer: str | None = None  # the counter that held the kept rows to a budget, if any
     seen: int = 0
     duplicates: int = 0
     avoided: int = 0
@@ -44,7 +42,6 @@ def select(
     stream: Iterable[TracedPuzzle],
     *,
     limit: int | None = None,
-    budget: int = GENERATION_BUDGET,
     avoid_prompts: frozenset[str] | set[str] = frozenset(),
     require_trace: bool = True,
     max_seen: int | None = None,
@@ -52,10 +49,8 @@ def select(
     progress_per: Literal["kept", "seen"] = "kept",
 ) -> Selection:
     """Keep rows from ``stream`` until ``limit`` are kept (or the stream ends, or ``max_seen`` rows
-    were examined). Without ``require_trace`` a row needs only a new, allowed prompt (puzzle files).
-    Rows that carry token counts (:func:`~reasonlab.synth.check.with_token_counts`) are held to
-    ``budget``."""
-    chosen = Selection(budget=budget)
+    were examined). Without ``require_trace`` a row needs only a new, allowed prompt (puzzle files)."""
+    chosen = Selection()
     prompts: set[str] = set()
     for traced in stream if max_seen is None else islice(stream, max_seen):
         if limit is not None and len(chosen.kept) >= limit:
@@ -74,10 +69,6 @@ def select(
         if require_trace and traced.rejection is not None:
             chosen.reject(traced, traced.rejection)
             continue
-        tokens = traced.assistant_tokens
-        if tokens is not None and tokens > trace_budget(traced.prompt_tokens, budget):
-            chosen.reject(traced, Rejection.OVER_BUDGET)
-            continue
         chosen.kept.append(traced)
         chosen.tokenizer = chosen.tokenizer or traced.tokenizer
         if on_progress and progress_per == "kept":
@@ -95,7 +86,8 @@ class LengthRow:
 
 
 def length_table(selection: Selection) -> list[LengthRow]:
-    """Assistant-turn tokens per family (median, 95th percentile, max) of the kept rows."""
+    """Assistant-turn tokens per family (median, 95th percentile, max) of the kept rows that were
+    counted (every row, or the sample of :class:`~reasonlab.synth.tokens.TokenBudget`)."""
     by_family: dict[str, list[int]] = defaultdict(list)
     for traced in selection.kept:
         if traced.assistant_tokens is not None:

@@ -33,8 +33,8 @@ from dataclasses import dataclass, replace
 from reasonlab.puzzles.families import FAMILY_NAMES, get_family
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.types import Puzzle, Solution
-from reasonlab.synth.check import TracedPuzzle, can_generate, families_with, trace_puzzle, with_token_counts
-from reasonlab.synth.tokens import cached_counter
+from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, families_with, trace_puzzle
+from reasonlab.synth.tokens import TokenBudget, cached_counter
 
 
 class MixtureError(ValueError):
@@ -154,7 +154,7 @@ def _prepare(mixture: Mixture) -> None:
 
 
 def _traced_chunk(args) -> list[TracedPuzzle]:
-    seed, start, stop, mixture, knobs, timeout, traced, tokenizer, verify_with_solver = args
+    seed, start, stop, mixture, knobs, timeout, traced, token_budget, verify_with_solver = args
     out = []
     for index in range(start, stop):
         name, puzzle, solution = generate_solved_one(seed, index, mixture, knobs)
@@ -163,7 +163,7 @@ def _traced_chunk(args) -> list[TracedPuzzle]:
             out.append(trace_puzzle(puzzle, expected_family=name, timeout=timeout, solution=given))
         else:
             out.append(TracedPuzzle(puzzle, name, None))
-    return with_token_counts(out, tokenizer)
+    return check_budget(out, token_budget)
 
 
 def iter_traced(
@@ -176,12 +176,12 @@ def iter_traced(
     chunk_size: int = 200,
     start: int = 0,
     traced: bool = True,
-    tokenizer: str | None = None,
+    token_budget: TokenBudget | None = None,
     verify_with_solver: bool = False,
 ) -> Iterator[TracedPuzzle]:
     """Traced puzzles for indices ``start, start+1, ...`` in order, without end (stop consuming to stop).
     With ``traced=False`` the puzzles come back as generated, without solving or tracing; with a
-    ``tokenizer`` spec (see :func:`~reasonlab.synth.tokens.load_counter`), with token counts.
+    ``token_budget``, held to it (:func:`~reasonlab.synth.check.check_budget`).
     ``verify_with_solver`` solves every puzzle even where the generator hands over its own rule (see
     the module docstring): slower, and only puzzles where solver and generator agree are traced.
 
@@ -189,12 +189,23 @@ def iter_traced(
     """
     workers = workers or default_workers()
     _prepare(mixture)
-    if tokenizer:
-        cached_counter(tokenizer)  # loaded once here (~1 s for tekken) and inherited by forked workers
+    if token_budget:
+        # loaded once here (~1 s for tekken) and inherited by forked workers
+        cached_counter(token_budget.tokenizer)
 
     def chunk_args(k: int):
         first = start + k * chunk_size
-        return seed, first, first + chunk_size, mixture, knobs, timeout, traced, tokenizer, verify_with_solver
+        return (
+            seed,
+            first,
+            first + chunk_size,
+            mixture,
+            knobs,
+            timeout,
+            traced,
+            token_budget,
+            verify_with_solver,
+        )
 
     if workers <= 1:
         k = 0

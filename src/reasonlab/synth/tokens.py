@@ -12,7 +12,9 @@ and the only one that matters in the end (Nemotron-3's) may not be at hand. Thre
 
 from __future__ import annotations
 
+import json
 import os
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,12 +24,17 @@ from pathlib import Path
 GENERATION_BUDGET = 7680
 TEKKEN = "tekken"
 _TEKKEN_FILE = "tekken_240911.json"
+#: ``reasonlab synth`` counts about one row in this many exactly, for its length table.
+SYNTH_STATS_EVERY = 8
 
 
 @dataclass(frozen=True)
 class TokenCounter:
     name: str
     tokenizer: object  # a ``tokenizers.Tokenizer``
+    #: Every token spans at least one byte of the text, so a text's UTF-8 length bounds its token
+    #: count (see :func:`is_byte_bounded`).
+    byte_bounded: bool = False
 
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -35,10 +42,51 @@ class TokenCounter:
         # Counting needs no character offsets, which the fast variant skips (same ids, ~1.5x faster).
         return [len(e.ids) for e in self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)]
 
+    def surely_within(self, texts: Sequence[str], budget: int) -> bool:
+        """True when ``texts`` together certainly take at most ``budget`` tokens, without encoding them
+        (False means "count them": only byte-bounded tokenizers give a bound)."""
+        return self.byte_bounded and sum(len(text.encode()) for text in texts) <= budget
 
-def trace_budget(prompt_tokens: int, budget: int = GENERATION_BUDGET) -> int:
-    """Tokens the assistant turn may use: the budget minus the prompt's tokens."""
-    return budget - prompt_tokens
+
+def is_byte_bounded(tokenizer) -> bool:
+    """Whether no token of ``tokenizer`` (a ``tokenizers.Tokenizer``) can cover less than one byte of
+    the input: a byte-level BPE (tekken, GPT-2 style, Nemotron-3's) with no normalizer that could grow the
+    text and no prefix space added to it. Then ``len(text.encode())`` bounds the count; for any other
+    tokenizer every text is counted."""
+    if tokenizer.normalizer is not None or tokenizer.pre_tokenizer is None:
+        return False
+    if json.loads(tokenizer.model.__getstate__()).get("type") != "BPE":
+        return False
+    byte_levels = list(
+        _pre_tokenizers_of_type(json.loads(tokenizer.pre_tokenizer.__getstate__()), "ByteLevel")
+    )
+    return bool(byte_levels) and not any(p.get("add_prefix_space") for p in byte_levels)
+
+
+def _pre_tokenizers_of_type(state: dict, kind: str) -> Iterable[dict]:
+    if state.get("type") == kind:
+        yield state
+    for inner in state.get("pretokenizers") or ():
+        yield from _pre_tokenizers_of_type(inner, kind)
+
+
+@dataclass(frozen=True)
+class TokenBudget:
+    """The budget a row's chat turns must fit together: ``budget`` tokens under ``tokenizer`` (a
+    :func:`load_counter` spec), the prompt's tokens included.
+
+    Every row is held to the budget. A row is encoded when its byte length cannot prove that it fits,
+    and when it is one of the rows sampled for statistics: about one in ``stats_every``, chosen by id,
+    so that the sample does not depend on the order or the number of workers. ``stats_every=1``
+    counts every row.
+    """
+
+    tokenizer: str
+    budget: int = GENERATION_BUDGET
+    stats_every: int = 1
+
+    def sampled(self, row_id: str) -> bool:
+        return self.stats_every <= 1 or zlib.crc32(row_id.encode()) % self.stats_every == 0
 
 
 @cache
@@ -57,20 +105,24 @@ def load_counter(spec: str | Path) -> TokenCounter:
         ) from exc
 
     if str(spec) == TEKKEN:
-        return TokenCounter(
+        return _counter(
             "tekken (mistral-common 131k, converted)", Tokenizer.from_file(str(tekken_tokenizer_file()))
         )
     path = Path(spec)
     file = path / "tokenizer.json" if path.is_dir() else path
     if file.is_file() and file.suffix == ".json":
-        return TokenCounter(str(path), Tokenizer.from_file(str(file)))
+        return _counter(str(path), Tokenizer.from_file(str(file)))
     if not path.exists():
         raise FileNotFoundError(
             f"no tokenizer at {path} (give a tokenizer.json, a directory with one, or {TEKKEN!r})"
         )
     from transformers import AutoTokenizer
 
-    return TokenCounter(str(path), AutoTokenizer.from_pretrained(str(path)).backend_tokenizer)
+    return _counter(str(path), AutoTokenizer.from_pretrained(str(path)).backend_tokenizer)
+
+
+def _counter(name: str, tokenizer) -> TokenCounter:
+    return TokenCounter(name, tokenizer, is_byte_bounded(tokenizer))
 
 
 def _cache_dir() -> Path:
@@ -110,4 +162,4 @@ def train_byte_bpe(
         vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
     )
     tokenizer.train_from_iterator(texts, trainer)
-    return TokenCounter(name, tokenizer)
+    return _counter(name, tokenizer)
