@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
 from reasonlab.runs.evaluate import data_path, load_eval_config, run_eval
+from reasonlab.runs.report import html_report
 from reasonlab.scoring.predictions import read_predictions, score_predictions
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -52,7 +56,15 @@ def test_solver_run_writes_the_run_dir_and_matches_reasonlab_score(tmp_path):
         assert metrics["by_family"][family]["correct"] == group.correct
     assert metrics["overall"]["accuracy_at_budget"]["7680"] == metrics["overall"]["accuracy"]
     page = (run / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3 and "http" not in page.replace("http-equiv", "")
+    assert page.count("data:image/svg+xml;base64,") == 3 and "http" not in page.replace("http-equiv", "")
+    plots = re.findall(r'<img alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)"', page)
+    for caption, data in plots:
+        svg = ElementTree.fromstring(base64.b64decode(data))
+        assert svg.tag.endswith("svg")
+        texts = [t.text for t in svg.iter() if t.tag.endswith("text") and t.text]
+        assert any(caption.split()[0] in text for text in texts), caption  # titles are text, not paths
+    rows = [json.loads(line) for line in (run / "completions.jsonl").read_text().splitlines()]
+    assert html_report(metrics, rows, "t") == html_report(metrics, rows, "t")  # same run, same bytes
 
 
 def test_rerun_reuses_completions_and_refuses_other_settings(tmp_path):

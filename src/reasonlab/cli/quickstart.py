@@ -48,6 +48,7 @@ def run(
         raise fail(str(exc)) from None
     console.print(f"quickstart -> {run_dir.path}")
     result = run_quickstart(config, run_dir.path, on_stage=lambda stage: console.print(f"[bold]·[/] {stage}"))
+    run_dir.record_device()
     stdout.print(
         f"held-out {config.family} accuracy: untrained {result.accuracy_before:.1%} -> trained "
         f"{result.accuracy_after:.1%} ({result.gain * 100:+.1f} points) in {result.seconds / 60:.1f} min"

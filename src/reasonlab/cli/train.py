@@ -63,6 +63,7 @@ def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None
         result = run(config, run_dir.path, resume=resume)
     except (DataError, TargetError, RewardError, TrainingError) as exc:
         raise fail(str(exc)) from None
+    run_dir.record_device()
     shown = {k: v for k, v in result.metrics.items() if isinstance(v, int | float)}
     table = Table(title=f"{kind} {run_dir.path.name}")
     table.add_column("metric")

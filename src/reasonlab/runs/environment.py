@@ -35,12 +35,12 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]
     return versions
 
 
-def _device() -> dict[str, Any]:
-    # Reading the accelerator needs torch; report it only when torch is already in use or cheap to import.
-    try:
-        import torch
-    except ImportError:
-        return {"torch": False}
+def device() -> dict[str, Any] | None:
+    """The accelerator as torch sees it, or None while torch is not imported: importing it only to
+    write this down would cost seconds of a run that may never use it (an HTTP backend, the solver)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
     info: dict[str, Any] = {"cuda": torch.cuda.is_available(), "threads": torch.get_num_threads()}
     if torch.cuda.is_available():
         info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
@@ -63,7 +63,7 @@ def git_commit(directory: str | Path | None = None) -> str | None:
     return result.stdout.strip() or None
 
 
-def capture_environment(*, with_device: bool = True) -> dict[str, Any]:
+def capture_environment() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -72,5 +72,5 @@ def capture_environment(*, with_device: bool = True) -> dict[str, Any]:
         "argv": sys.argv,
         "git_commit": git_commit(),
         "packages": package_versions(),
-        "device": _device() if with_device else None,
+        "device": device(),
     }

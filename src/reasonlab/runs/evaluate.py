@@ -205,8 +205,9 @@ def _generate(
     requests = puzzle_requests(puzzles, system_prompt=config.prompt.system_prompt, few_shot=few_shot)
     requests += track_requests(task_rows, system_prompt=config.prompt.system_prompt)
     settings = GenerationSettings(**config.generation.model_dump(), seed=config.seed)
+    building = time.perf_counter()
     backend = make_backend(config.backend, seed=config.seed)
-    setup_s = time.perf_counter() - started
+    setup_s = time.perf_counter() - building  # the backend's own start (model load): not harness time
     backend_s, generated_tokens = 0.0, 0
     try:
         completions = backend.generate(requests, settings)
@@ -268,6 +269,7 @@ def run_eval(
                 fh.write(
                     json.dumps({**session, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n"
                 )
+            run.record_device()
         records = store.records
     scored_tasks = score_records(tasks, task_rows, records)
     rows = score_rows(puzzles, records, legacy=config.legacy_extraction) + scored_tasks

@@ -3,7 +3,7 @@
 RUN_DIR/
   config.yaml        the resolved config (after overrides)
   run.json           command, config hash, seed, start time
-  environment.json   packages, device, git commit
+  environment.json   packages, device (once the model is loaded), git commit
   ...                the command's own outputs (completions.jsonl, metrics.json, adapter/, ...)
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reasonlab.runs.config import config_hash, dump_yaml
-from reasonlab.runs.environment import capture_environment
+from reasonlab.runs.environment import capture_environment, device
 
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"
@@ -55,6 +55,16 @@ class RunDir:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+    def record_device(self) -> None:
+        """Write the accelerator into environment.json once the run's model is loaded (torch imported)."""
+        seen = device()
+        path = self.file(ENVIRONMENT_FILE)
+        if seen is None or not path.is_file():
+            return
+        environment = json.loads(path.read_text(encoding="utf-8"))
+        if environment.get("device") != seen:
+            write_json_atomic(path, {**environment, "device": seen})
 
 
 def open_run_dir(
