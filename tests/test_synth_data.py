@@ -233,6 +233,24 @@ def test_synth_command_writes_competition_csv_and_identical_sft_files(tmp_path, 
     assert not {p.prompt for p in puzzles} & {user_prompt_text(r) for r in read_records(avoided)}
 
 
+def test_synth_command_keeps_only_rows_within_the_budget(tmp_path, tokenizer_file, traced_rows):
+    lengths = _turn_tokens(traced_rows, tokenizer_file)
+    budget = lengths[len(lengths) // 2]
+    out = tmp_path / "b.jsonl"
+    args = ["synth", "--n", "20", "--seed", "9", "--mix", "gravity=1,cipher=1,numeral=1,unit=1"]
+    args += ["--tokenizer", str(tokenizer_file), "--budget", str(budget), "--out", str(out), "--workers", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # the tables wrap to the terminal's width
+    assert "over the token budget" in output and "about 1 row in 8 counted" in output
+    counter = load_counter(tokenizer_file)
+    records = read_records(out)
+    assert len(records) == 20
+    for record in records:
+        user, assistant = (m["content"] for m in record["messages"])
+        assert sum(counter.count([user, assistant])) <= budget
+
+
 def user_prompt_text(record) -> str:
     return record["messages"][0]["content"].rsplit("\n", 1)[0]
 

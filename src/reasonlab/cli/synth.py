@@ -93,11 +93,13 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
         stdout.print(table)
     if chosen.tokenizer and token_budget:
         sample = (
-            f"counted on about 1 row in {token_budget.stats_every}; " if token_budget.stats_every > 1 else ""
+            f"about 1 row in {token_budget.stats_every} counted"
+            if token_budget.stats_every > 1
+            else "all rows"
         )
         table = Table(
-            title=f"Assistant-turn tokens ({chosen.tokenizer}; {sample}"
-            f"every row fits the budget of {token_budget.budget} minus its prompt)"
+            title=f"Assistant-turn tokens ({chosen.tokenizer}; {sample}; "
+            f"every kept row fits {token_budget.budget} minus its prompt)"
         )
         for column in ("family", "rows", "median", "p95", "max"):
             table.add_column(column, justify="left" if column == "family" else "right")
