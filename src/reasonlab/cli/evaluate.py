@@ -112,7 +112,7 @@ def eval_command(
     if "tokens_per_s" in overall:
         console.print(
             f"{overall['tokens_per_s']:.1f} tokens/s over {overall['generation_seconds']:.1f} s of generation; "
-            f"harness overhead {overall['harness_overhead']:.2%}"
+            f"harness overhead {overall['harness_overhead']:.2%} of the generation sessions' wall time"
         )
     for task, scores in result.metrics.get("pass_at_k", {}).items():
         console.print(f"{task}: " + ", ".join(f"{k} {v:.1%}" for k, v in scores.items()))

@@ -58,7 +58,7 @@ def markdown_report(metrics: dict[str, Any], title: str) -> str:
     if "tokens_per_s" in overall:
         lines.append(
             f"Generation: {overall['generation_seconds']:.1f} s, {overall['tokens_per_s']:.1f} tokens/s, "
-            f"harness overhead {overall['harness_overhead']:.2%} of wall time"
+            f"harness overhead {overall['harness_overhead']:.2%} of the generation sessions' wall time"
         )
     budgets = ", ".join(f"{b}: {a:.1%}" for b, a in overall["accuracy_at_budget"].items())
     lines += [f"Accuracy within budget: {budgets}", ""]
