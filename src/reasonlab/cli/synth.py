@@ -30,6 +30,18 @@ from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY, TEKKEN,
 _AUTO = "auto"
 _NONE = "none"
 
+WorkersOption = Annotated[int, typer.Option(help="Worker processes (default: every core).")]
+TokenizerOption = Annotated[
+    str,
+    typer.Option(
+        help="Tokenizer for the budget: a Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."
+    ),
+]
+BudgetOption = Annotated[
+    int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
+]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")]
+
 
 def _default_avoid() -> list[Path]:
     """The development set, whose prompts synthetic data must never repeat, when it is at hand."""
@@ -123,16 +135,9 @@ def synth(
         str | None,
         typer.Option(help="Family weights, e.g. 'bit=0.3,gravity=1' (default: every family alike)."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (default: every core).")] = 0,
-    tokenizer: Annotated[
-        str,
-        typer.Option(
-            help="Tokenizer for the budget: a Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."
-        ),
-    ] = _AUTO,
-    budget: Annotated[
-        int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
-    ] = GENERATION_BUDGET,
+    workers: WorkersOption = 0,
+    tokenizer: TokenizerOption = _AUTO,
+    budget: BudgetOption = GENERATION_BUDGET,
     stats_every: Annotated[
         int,
         typer.Option(
@@ -147,7 +152,7 @@ def synth(
             help="CSV whose prompts are never emitted (default: $REASONLAB_DEV_CSV or ../shared/data/wonderland/dev.csv if present)."
         ),
     ] = None,
-    timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+    timeout_per_puzzle: TimeoutOption = 5.0,
     verify_with_solver: Annotated[
         bool,
         typer.Option(
@@ -215,15 +220,10 @@ def synth(
 def traces(
     input_csv: Annotated[Path, typer.Argument(help="Labelled competition CSV (id,prompt,answer).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.jsonl or FILE.parquet of SFT records.")],
-    workers: Annotated[int, typer.Option(help="Worker processes (default: every core).")] = 0,
-    tokenizer: Annotated[
-        str,
-        typer.Option(help="A Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."),
-    ] = _AUTO,
-    budget: Annotated[
-        int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
-    ] = GENERATION_BUDGET,
-    timeout_per_puzzle: Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")] = 5.0,
+    workers: WorkersOption = 0,
+    tokenizer: TokenizerOption = _AUTO,
+    budget: BudgetOption = GENERATION_BUDGET,
+    timeout_per_puzzle: TimeoutOption = 5.0,
 ) -> None:
     """SFT records for the real rows that the solvers answer correctly with a proven trace.
 

@@ -163,30 +163,36 @@ def check_budget(rows: list[TracedPuzzle], limit: TokenBudget | None) -> list[Tr
     if limit is None or not traced:
         return rows
     counter = cached_counter(limit.tokenizer)
-    turns = {id(t): (user_prompt(t.puzzle.prompt), assistant_text(t.trace, t.traced_answer)) for t in traced}
+    turns = [(user_prompt(t.puzzle.prompt), assistant_text(t.trace, t.traced_answer)) for t in traced]
     to_count = [
-        t
-        for t in traced
-        if limit.sampled(t.puzzle.id) or not counter.surely_within(turns[id(t)], limit.budget)
+        i
+        for i, t in enumerate(traced)
+        if limit.sampled(t.puzzle.id) or not counter.surely_within(turns[i], limit.budget)
     ]
-    prompts = counter.count([turns[id(t)][0] for t in to_count])
-    answers = counter.count([turns[id(t)][1] for t in to_count])
-    checked = {id(t): replace(t, tokenizer=counter.name) for t in traced}
-    for t, prompt_tokens, assistant_tokens in zip(to_count, prompts, answers, strict=True):
-        over = prompt_tokens + assistant_tokens > limit.budget
-        checked[id(t)] = replace(
-            t,
-            prompt_tokens=prompt_tokens,
-            assistant_tokens=assistant_tokens,
-            tokenizer=counter.name,
-            rejection=Rejection.OVER_BUDGET if over else None,
-            detail=(
-                f"{prompt_tokens} prompt + {assistant_tokens} assistant tokens > {limit.budget} ({counter.name})"
-                if over
-                else ""
-            ),
-        )
-    return [checked.get(id(t), t) for t in rows]
+    prompts = counter.count([turns[i][0] for i in to_count])
+    answers = counter.count([turns[i][1] for i in to_count])
+    counts = dict(zip(to_count, zip(prompts, answers, strict=True), strict=True))
+    held = iter([_held(t, counts.get(i), limit.budget, counter.name) for i, t in enumerate(traced)])
+    return [next(held) if t.trace is not None else t for t in rows]
+
+
+def _held(traced: TracedPuzzle, counts: tuple[int, int] | None, budget: int, tokenizer: str) -> TracedPuzzle:
+    """``traced`` once held to ``budget``: with its (prompt, assistant) token counts where it was encoded,
+    rejected when they are over."""
+    if counts is None:
+        return replace(traced, tokenizer=tokenizer)
+    prompt_tokens, assistant_tokens = counts
+    over = prompt_tokens + assistant_tokens > budget
+    return replace(
+        traced,
+        prompt_tokens=prompt_tokens,
+        assistant_tokens=assistant_tokens,
+        tokenizer=tokenizer,
+        rejection=Rejection.OVER_BUDGET if over else None,
+        detail=f"{prompt_tokens} prompt + {assistant_tokens} assistant tokens > {budget} ({tokenizer})"
+        if over
+        else "",
+    )
 
 
 def _trace_chunk(args: tuple[list[Puzzle], float | None, TokenBudget | None]) -> list[TracedPuzzle]:
