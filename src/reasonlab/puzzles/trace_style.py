@@ -1,0 +1,95 @@
+"""Trace styles: how a family writes the procedure a model must execute, and how that is checked.
+
+A *tracer* turns a parsed prompt into a trace, one line per step, and nothing else: it never sees the
+gold answer or a generator's hidden rule (the gold only accepts or rejects the finished trace), and the
+same prompt always gives the same bytes. Each family offers one tracer per style:
+
+- ``compact``: the original traces, short proofs for a checker (kept for comparison);
+- ``stepwise``: procedures a model can run, every line one documented :class:`StepKind`.
+
+Every line of a stepwise trace fullmatches one of its tracer's step kinds. A step kind's regular
+expression declares the line's data flow through its named groups, which is what the audit
+(:mod:`reasonlab.puzzles.audit`) checks mechanically:
+
+- a group named ``c_<anything>`` is *cited*: a value the line uses. Each whitespace- or comma-separated
+  token of it must appear verbatim in the prompt or in the previous ``window`` lines;
+- any other named group is the line's own result or structure.
+
+``bound`` states the kind's limit on work (operand digits, list length, ...) and returns a message when a
+line exceeds it. A ``choice`` kind commits to something (a rule, a digit, a letter): its cited values
+are the evidence and must have been printed by the trace itself, above it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+TRACE_STYLES: tuple[str, ...] = ("compact", "stepwise")
+DEFAULT_STYLE = "stepwise"
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """One documented kind of trace line: a bounded computation on values printed above it."""
+
+    name: str
+    pattern: re.Pattern[str]  # fullmatches the stripped line
+    doc: str  # the computation the line performs, in one sentence
+    bound: Callable[[re.Match[str]], str | None] | None = None  # a message when the line does too much
+    choice: bool = False  # commits to a rule, digit or letter on the evidence it cites
+
+    def cited(self, match: re.Match[str]) -> list[str]:
+        """The tokens this line cites (its ``c_*`` groups), in order."""
+        return [
+            token
+            for name, value in match.groupdict().items()
+            if name.startswith("c_") and value
+            for token in re.split(r"[\s,]+", value.strip())
+            if token
+        ]
+
+
+@runtime_checkable
+class Tracer(Protocol):
+    """Writes and replays one family's traces in one style."""
+
+    family: str
+    style: str
+    step_kinds: tuple[StepKind, ...]  # empty for styles not designed as documented steps (compact)
+
+    def trace(self, instance: Any) -> str | None:
+        """The trace for a parsed prompt, ending in a ``\\boxed{...}`` line; None when not traceable."""
+
+    def replay(self, instance: Any, text: str) -> str:
+        """Re-execute every step of ``text`` and return the answer they produce; raises ``TraceError``."""
+
+
+# Where each built-in (family, style) tracer lives, imported on first use.
+_FAMILIES = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
+_BUILTIN: dict[tuple[str, str], str] = {
+    **{(name, "compact"): f"reasonlab.puzzles.traces.compact:{name.upper()}" for name in _FAMILIES},
+    **{(name, "stepwise"): f"reasonlab.puzzles.traces.{name}:STEPWISE" for name in _FAMILIES},
+}
+
+
+def register_tracer(family: str, style: str, target: str) -> None:
+    """Make ``module:attribute`` the tracer of ``family`` in ``style``."""
+    _BUILTIN[(family, style)] = target
+
+
+def get_tracer(family: str, style: str) -> Tracer:
+    if style not in TRACE_STYLES:
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(TRACE_STYLES)}")
+    try:
+        target = _BUILTIN[(family, style)]
+    except KeyError:
+        raise KeyError(f"family {family!r} has no {style!r} tracer") from None
+    module, attribute = target.split(":")
+    tracer = getattr(importlib.import_module(module), attribute)
+    if not isinstance(tracer, Tracer):
+        raise TypeError(f"{target} does not satisfy the Tracer protocol")
+    return tracer
