@@ -23,6 +23,7 @@ are the evidence and must have been printed by the trace itself, above it.
 from __future__ import annotations
 
 import importlib
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,18 @@ class Tracer(Protocol):
         """Re-execute every step of ``text`` and return the answer they produce; raises ``TraceError``."""
 
 
+@runtime_checkable
+class DrillSource(Protocol):
+    """Drill records for a style whose traces recall a memorised catalog (signatures, rule tables):
+    "memorise, then execute" trains on the catalog before the traces that use it."""
+
+    family: str
+    style: str
+
+    def drills(self, rng: random.Random, n: int) -> list[tuple[str, str]]:
+        """``n`` (user turn, assistant turn) pairs, each asking for and giving catalog entries."""
+
+
 # Where each built-in (family, style) tracer lives, imported on first use.
 _FAMILIES = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
 _BUILTIN: dict[tuple[str, str], str] = {
@@ -93,3 +106,21 @@ def get_tracer(family: str, style: str) -> Tracer:
     if not isinstance(tracer, Tracer):
         raise TypeError(f"{target} does not satisfy the Tracer protocol")
     return tracer
+
+
+# Styles whose traces recall a catalog, and where their drills live.
+_DRILLS: dict[tuple[str, str], str] = {
+    ("equation", "stepwise"): "reasonlab.puzzles.traces.equation_symbolic:DRILLS",
+}
+
+
+def get_drills(family: str, style: str) -> DrillSource | None:
+    """The drill source of ``family`` in ``style``, or None when its traces recall no catalog."""
+    target = _DRILLS.get((family, style))
+    if target is None:
+        return None
+    module, attribute = target.split(":")
+    drills = getattr(importlib.import_module(module), attribute)
+    if not isinstance(drills, DrillSource):
+        raise TypeError(f"{target} does not satisfy the DrillSource protocol")
+    return drills
