@@ -345,7 +345,7 @@ STEP_KINDS: tuple[StepKind, ...] = (
     ),
     StepKind(
         "narrow",
-        re.compile(rf"(?P<evidence>{_EVIDENCE}) -> (?P<c_kept>{_LIST})"),
+        re.compile(rf"(?P<evidence>{_EVIDENCE}) -> (?:none|(?P<c_kept>{_WORD}(?: {_WORD}){{0,21}}))"),
         "Keeps the candidates above that also separate the next conflict they do not all separate.",
     ),
     StepKind("fits", re.compile(rf"fits (?P<set>{_SET})"), "Names a set that separates every conflict."),
