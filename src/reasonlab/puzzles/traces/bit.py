@@ -157,7 +157,7 @@ class _Search:
     def evidence(self, conflict: tuple[int, int, int, int, int]) -> str:
         _, a, i, b, j = conflict
         if i == j:
-            return f"e{a + 1}e{b + 1} o{i} d {self.diff[(a, b)]}"
+            return f"e{a + 1}e{b + 1} d {self.diff[(a, b)]} o{i}"
         return f"e{a + 1}.o{i}={self.outputs[a][i]} e{b + 1}.o{j}={self.outputs[b][j]}"
 
     def run(self) -> bool:
@@ -203,16 +203,18 @@ class _Search:
             return
         candidates = first[0] & ~mask & ~excluded
         self.lines.append(f"{_words_text(words)} + 1: {self.evidence(first)} -> {_list_text(candidates)}")
-        candidates = self.narrow(mask, candidates, self.near)
+        pair = first[1:4:2] if first[2] == first[4] else None
+        candidates, pair = self.narrow(mask, candidates, pair, self.near)
         # Two examples at two bits: scanned only while some candidate's table still clashes.
         if candidates and any(self.clash(tuple(sorted((*words, w)))) for w in _members(candidates)):
-            candidates = self.narrow(mask, candidates, self.far_conflicts(), words)
+            candidates, _ = self.narrow(mask, candidates, pair, self.far_conflicts(), words)
         for w in _members(candidates):
             self.fit(tuple(sorted((*words, w))))
 
-    def narrow(self, mask: int, candidates: int, conflicts, words: tuple[int, ...] | None = None) -> int:
-        """Keep the candidates separating each conflict ``mask`` leaves unseparated; with ``words``,
-        stop as soon as every candidate's table is free of clashes."""
+    def narrow(self, mask: int, candidates: int, pair, conflicts, words: tuple[int, ...] | None = None):
+        """Keep the candidates separating each conflict ``mask`` leaves unseparated; with ``words``, stop
+        as soon as every candidate's table is free of clashes. Further bits of the pair (two examples)
+        the line above narrowed on go on that line. Returns the candidates and the last line's pair."""
         for conflict in conflicts:
             separating = conflict[0]
             if not candidates:
@@ -220,12 +222,17 @@ class _Search:
             if separating & mask or not candidates & ~separating:
                 continue
             candidates &= separating
-            self.lines.append(f"{self.evidence(conflict)} -> {_list_text(candidates)}")
+            _, a, i, b, j = conflict
+            if i == j and (a, b) == pair:
+                self.lines[-1] += f", o{i} -> {_list_text(candidates)}"
+            else:
+                self.lines.append(f"{self.evidence(conflict)} -> {_list_text(candidates)}")
+                pair = (a, b) if i == j else None
             if words is not None and not any(
                 self.clash(tuple(sorted((*words, w)))) for w in _members(candidates)
             ):
                 break
-        return candidates
+        return candidates, pair
 
     def clash(self, words: tuple[int, ...]) -> bool:
         """Whether two observations with different output bits share a key of ``words``."""
@@ -296,10 +303,16 @@ def write(examples: tuple[tuple[str, str], ...], query: str) -> str | None:
 _WORD = r"(?:x|sh[lr][1-7]|rol[1-7])"
 _SET = rf"(?:-|{_WORD}(?:,{_WORD}){{0,2}})"
 _LIST = rf"(?:none|{_WORD}(?: {_WORD}){{0,21}})"
-_PAIR_EVIDENCE = r"e\d+e\d+ o[0-7] d [01]{8}"
+_PAIR_EVIDENCE = r"e\d+e\d+ d [01]{8} o[0-7]"
 _OBS_EVIDENCE = r"e\d+\.o[0-7]=[01] e\d+\.o[0-7]=[01]"
 _EVIDENCE = rf"(?:{_PAIR_EVIDENCE}|{_OBS_EVIDENCE})"
 _CELL = r"(?:-|[01]{1,3})=[01]"
+_MORE = rf"(?:, o[0-7] -> {_LIST})*"
+
+
+def _at_most_bits(match: re.Match[str]) -> str | None:
+    steps = match.group("more").count(" -> ") + 1
+    return f"{steps} narrowing steps on one line > 8" if steps > WIDTH else None
 
 
 def _at_most(group: str, limit: int, what: str):
@@ -340,13 +353,21 @@ STEP_KINDS: tuple[StepKind, ...] = (
     ),
     StepKind(
         "narrow-start",
-        re.compile(rf"(?P<set>{_SET}) \+ 1: (?P<evidence>{_EVIDENCE}) -> (?P<candidates>{_LIST})"),
-        "Lists the untried words separating the set's first unseparated conflict: its last-word candidates.",
+        re.compile(
+            rf"(?P<set>{_SET}) \+ 1: (?P<evidence>{_EVIDENCE}) -> (?P<candidates>{_LIST})(?P<more>{_MORE})"
+        ),
+        "Lists the untried words separating the set's first unseparated conflict (its last-word"
+        " candidates); further bits of the same pair narrow them on the same line.",
+        bound=_at_most_bits,
     ),
     StepKind(
         "narrow",
-        re.compile(rf"(?P<evidence>{_EVIDENCE}) -> (?:none|(?P<c_kept>{_WORD}(?: {_WORD}){{0,21}}))"),
-        "Keeps the candidates above that also separate the next conflict they do not all separate.",
+        re.compile(
+            rf"(?P<evidence>{_EVIDENCE}) -> (?:none|(?P<c_kept>{_WORD}(?: {_WORD}){{0,21}}))(?P<more>{_MORE})"
+        ),
+        "Keeps the candidates above that also separate the next conflict they do not all separate;"
+        " further bits of the same pair narrow them on the same line.",
+        bound=_at_most_bits,
     ),
     StepKind("fits", re.compile(rf"fits (?P<set>{_SET})"), "Names a set that separates every conflict."),
     StepKind(
