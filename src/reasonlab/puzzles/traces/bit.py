@@ -264,8 +264,10 @@ class _Search:
             "table: " + " ".join(f"{k or '-'}={v}" for k, v in sorted(table.items())) + f"; unseen={unseen}"
         )
         keys = [_key(self.query, words, position) for position in range(WIDTH)]
-        answer = "".join(table.get(k, unseen) for k in keys)
-        self.lines.append(f"query {self.query} keys {' '.join(k or '-' for k in keys)} -> {answer}")
+        bits = [table.get(k, unseen) for k in keys]
+        looked_up = " ".join(f"{k or '-'}={bit}" for k, bit in zip(keys, bits, strict=True))
+        answer = "".join(bits)
+        self.lines.append(f"query {self.query} keys {looked_up} -> {answer}")
         self.found.append((words, answer))
 
 
@@ -385,9 +387,10 @@ STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         "lookup",
         re.compile(
-            r"query (?P<c_query>[01]{8}) keys (?P<keys>(?:-|[01]{1,3})(?: (?:-|[01]{1,3})){7}) -> (?P<answer>[01]{8})"
+            rf"query (?P<c_query>[01]{{8}}) keys (?P<keys>{_CELL}(?: {_CELL}){{7}}) -> (?P<answer>[01]{{8}})"
         ),
-        "Reads the query's key at each output bit and looks it up in the table above.",
+        "Reads the query's key at each output bit, looks it up in the table above (unseen keys take its"
+        " unseen value) and writes the eight bits in order.",
     ),
     StepKind(
         "candidate",
