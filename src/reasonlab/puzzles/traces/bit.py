@@ -169,7 +169,7 @@ class _Search:
                 f"e{b + 1} {self.diff[(a, b)]} {self.diff[(a, b)].count('1')}" for b in range(a + 1, n)
             )
             self.lines.append(f"e{a + 1}: {entries}")
-        self.lines.append("order: " + " ".join(f"e{a + 1}e{b + 1}" for a, b in self.order))
+        self.lines.append("order: " + (" ".join(f"e{a + 1}e{b + 1}" for a, b in self.order) or "none"))
         if not self.near and not self.clash(()):
             self.lines.append("Round 0: no output bit differs from another.")
             self.fit(())
@@ -338,7 +338,7 @@ STEP_KINDS: tuple[StepKind, ...] = (
     ),
     StepKind(
         "order",
-        re.compile(r"order: (?P<pairs>e\d+e\d+(?: e\d+e\d+)*)"),
+        re.compile(r"order: (?P<pairs>none|e\d+e\d+(?: e\d+e\d+)*)"),
         "Orders the pairs by their count of ones, then by position in the pair rows.",
         bound=_at_most("pairs", 45, "pairs"),
     ),
