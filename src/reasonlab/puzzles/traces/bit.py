@@ -25,7 +25,7 @@ The procedure, each step printed:
 
 Measured on dev.csv (954 bit rows; ``benchmarks/bench_bit_traces.py``): 942 answers right (the grammar
 solver's vote: 944), 940 of them within the 7,680-token budget under the tekken proxy; assistant turns
-of median 1,352 tokens. The lines cite what they use where it is near: narrowing keeps words of the
+of median 1,368 tokens. The lines cite what they use where it is near: narrowing keeps words of the
 line above, a table sorts the cells just read, the query is the prompt's; each choice (a vote, the
 answer) cites the candidates printed above it.
 """
