@@ -12,7 +12,7 @@ expression declares the line's data flow through its named groups, which is what
 (:mod:`reasonlab.puzzles.audit`) checks mechanically:
 
 - a group named ``c_<anything>`` is *cited*: a value the line uses. Each whitespace- or comma-separated
-  token of it must appear verbatim in the prompt or in the previous ``window`` lines;
+  token of it (or separated by the kind's own ``separators``) must appear verbatim in the prompt or in the previous ``window`` lines;
 - any other named group is the line's own result or structure.
 
 ``bound`` states the kind's limit on work (operand digits, list length, ...) and returns a message when a
@@ -42,6 +42,8 @@ class StepKind:
     doc: str  # the computation the line performs, in one sentence
     bound: Callable[[re.Match[str]], str | None] | None = None  # a message when the line does too much
     choice: bool = False  # commits to a rule, digit or letter on the evidence it cites
+    # what separates the tokens of a cited group (arithmetic kinds add "+": operators are not values)
+    separators: re.Pattern[str] = re.compile(r"[\s,]+")
 
     def cited(self, match: re.Match[str]) -> list[str]:
         """The tokens this line cites (its ``c_*`` groups), in order."""
@@ -49,7 +51,7 @@ class StepKind:
             token
             for name, value in match.groupdict().items()
             if name.startswith("c_") and value
-            for token in re.split(r"[\s,]+", value.strip())
+            for token in self.separators.split(value.strip())
             if token
         ]
 
