@@ -110,6 +110,29 @@ def get_tracer(family: str, style: str) -> Tracer:
     return tracer
 
 
+def _load(target: str) -> Any | None:
+    """The object at ``module:attribute``, or None when that module (or attribute) does not exist yet."""
+    module, attribute = target.split(":")
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None  # the module itself (or its package) is missing, not one of its imports
+        raise
+    return getattr(loaded, attribute, None)
+
+
+def find_tracer(family: str, style: str) -> Tracer | None:
+    """The tracer of ``family`` in ``style``, or None where none is written yet (unknown styles raise)."""
+    if style not in TRACE_STYLES:
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(TRACE_STYLES)}")
+    target = _BUILTIN.get((family, style))
+    tracer = _load(target) if target else None
+    if tracer is not None and not isinstance(tracer, Tracer):
+        raise TypeError(f"{target} does not satisfy the Tracer protocol")
+    return tracer
+
+
 # Styles whose traces recall a catalog, and where their drills live.
 _DRILLS: dict[tuple[str, str], str] = {
     ("equation", "stepwise"): "reasonlab.puzzles.traces.equation_symbolic:DRILLS",
@@ -124,5 +147,14 @@ def get_drills(family: str, style: str) -> DrillSource | None:
     module, attribute = target.split(":")
     drills = getattr(importlib.import_module(module), attribute)
     if not isinstance(drills, DrillSource):
+        raise TypeError(f"{target} does not satisfy the DrillSource protocol")
+    return drills
+
+
+def find_drills(family: str, style: str) -> DrillSource | None:
+    """:func:`get_drills`, or None also where the registered drill module is not written yet."""
+    target = _DRILLS.get((family, style))
+    drills = _load(target) if target else None
+    if drills is not None and not isinstance(drills, DrillSource):
         raise TypeError(f"{target} does not satisfy the DrillSource protocol")
     return drills

@@ -12,7 +12,8 @@ work runs high-order digit first. The step kinds, each one bounded:
 - ``div_digit``   one digit of a long division: the running value (the first digits of the dividend,
   or the last remainder with the next digit brought down), the digit ``q`` with ``q*D <= value <
   (q+1)*D`` shown by both products, and the new remainder;
-- ``div_result``  ``9689/13810 = 0.701593``: the digits above, read as the quotient (truncated);
+- ``div_result``  ``9689/13810 = 0.701593``: the digits above, read as the quotient (truncated: the
+  places shown are exact, the rest dropped);
 - ``round``       ``round 30.6543 to 2 decimals: 30.65``: half up, looking at the next digit only.
 
 The granularity is a knob (:class:`Granularity`): one line per digit product and per addition of two
@@ -336,7 +337,7 @@ _CHECKS: dict[str, Callable[[re.Match[str]], None]] = {
     "add": _check_add,
     "div_scale": _check_scale,
     "div_digit": _check_div_digit,
-    "div_result": lambda m: None,  # checked against the digit lines by check_division
+    "div_result": lambda m: check_division(m.group("c_n"), m.group("c_d"), m.group("quotient")),
     "round": _check_round,
 }
 
@@ -349,7 +350,8 @@ def check_step(kind: StepKind, match: re.Match[str]) -> None:
         raise TraceError(f"{kind.name} is not an arithmetic step kind") from None
 
 
-def check_division(n: str, d: str, decimals: int, quotient: str) -> None:
-    """A ``div_result`` line's quotient is ``n/d`` truncated to ``decimals`` places."""
+def check_division(n: str, d: str, quotient: str) -> None:
+    """A ``div_result`` line's quotient is ``n/d`` truncated to the places it shows."""
+    decimals = len(quotient.partition(".")[2])
     exact = (Decimal(n) / Decimal(d)).quantize(Decimal(1).scaleb(-decimals), ROUND_DOWN)
     expect(Decimal(quotient) == exact and number(exact) == quotient, f"{n}/{d} is {number(exact)}")
