@@ -110,6 +110,13 @@ def audit_trace(
         )
     numbered = [(n, line.strip()) for n, line in enumerate(trace.splitlines(), 1) if line.strip()]
     in_prompt: dict[str, bool] = {}
+    above: dict[int, str] = {}  # line index -> the whole trace above it, joined only when needed
+
+    def printed_above(token: str, i: int) -> bool:
+        if i not in above:
+            above[i] = "\n".join(text for _, text in numbered[:i])
+        return printed(token, above[i])
+
     for i, (number, line) in enumerate(numbered):
         step = match_step(tracer.step_kinds, line)
         if step is None:
@@ -125,16 +132,8 @@ def audit_trace(
                 Violation(Rule.HIDDEN_COMPUTE, number, f"{kind.name} over its bound: {too_much}")
             )
         recent = "\n".join(text for _, text in numbered[max(0, i - window) : i])
-        above: str | None = None  # the whole trace above, joined only when needed
-
-        def printed_above(token: str) -> bool:
-            nonlocal above
-            if above is None:
-                above = "\n".join(text for _, text in numbered[:i])
-            return printed(token, above)
-
         for token in kind.cited(found):
-            if kind.choice and not printed_above(token):
+            if kind.choice and not printed_above(token, i):
                 violations.append(
                     Violation(
                         Rule.EVIDENCE,
@@ -147,7 +146,7 @@ def audit_trace(
                 in_prompt[token] = printed(token, prompt)
             if in_prompt[token] or printed(token, recent):
                 continue
-            if printed_above(token):
+            if printed_above(token, i):
                 violations.append(
                     Violation(Rule.LOCALITY, number, f"{token!r} was printed more than {window} lines above")
                 )

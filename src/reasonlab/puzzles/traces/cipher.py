@@ -112,7 +112,8 @@ class CipherStepwise:
                 if len(word) != len(plain_word):
                     return None
                 lines.append(
-                    f"{word} -> {plain_word}: " + " ".join(f"{c}={p}" for c, p in zip(word, plain_word))
+                    f"{word} -> {plain_word}: "
+                    + " ".join(f"{c}={p}" for c, p in zip(word, plain_word, strict=True))
                 )
                 mapping.update(zip(word, plain_word, strict=True))
             lines.append("map: " + " ".join(f"{c}={p}" for c, p in sorted(mapping.items())))
