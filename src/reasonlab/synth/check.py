@@ -41,7 +41,7 @@ class Rejection(StrEnum):
     NO_TRACER = "the family has no trace/replay yet"
     NO_STYLE_TRACER = "the family has no tracer in this style yet"
     UNSOLVED = "the solver found no answer"
-    WRONG_ANSWER = "the solver's answer is not the gold answer"
+    WRONG_ANSWER = "the solver's (or stepwise trace's) answer is not the gold answer"
     NO_TRACE = "the family cannot trace this solution"
     TRACE_FAILED = "the trace failed replay, extraction or verification"
     AUDIT_FAILED = "the trace fails the learnable-trace audit"
@@ -167,7 +167,10 @@ def trace_puzzle(
                 return rejected(Rejection.AUDIT_FAILED, f"{first.rule} (line {first.line}): {first.detail}")
             check = check_trace(tracer, instance, trace, puzzle.answer)
             if not check.ok:
-                return rejected(Rejection.TRACE_FAILED, check.problem)
+                replayed_fine = check.replayed is not None and check.replayed == check.extracted
+                return rejected(
+                    Rejection.WRONG_ANSWER if replayed_fine else Rejection.TRACE_FAILED, check.problem
+                )
             return TracedPuzzle(puzzle, family_name, subtype, trace, style=style)
     except PuzzleTimeout:
         return rejected(Rejection.TIMEOUT, f"over {timeout:g} s")
