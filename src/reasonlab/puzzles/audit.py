@@ -81,6 +81,15 @@ def printed(token: str, text: str) -> bool:
     return _token_pattern(token).search(text) is not None
 
 
+# A plain number or word is printed in a text exactly when it is one of the text's maximal numbers or
+# words (the whole-token rule above), so those are looked up in sets; other tokens are searched for.
+_PLAIN = re.compile(r"\d+(?:\.\d+)*|[A-Za-z]+")
+
+
+def _plain_tokens(text: str) -> frozenset[str]:
+    return frozenset(_PLAIN.findall(text))
+
+
 def match_step(kinds: Iterable[StepKind], line: str) -> tuple[StepKind, re.Match[str]] | None:
     """The first of ``kinds`` that fullmatches ``line`` (stripped), with its match."""
     for kind in kinds:
@@ -88,6 +97,34 @@ def match_step(kinds: Iterable[StepKind], line: str) -> tuple[StepKind, re.Match
         if found is not None:
             return kind, found
     return None
+
+
+class _Seen:
+    """Where the trace printed each token so far, for the locality and reference questions."""
+
+    def __init__(self, prompt: str, lines: list[str]) -> None:
+        self.prompt, self.lines = prompt, lines
+        self.prompt_tokens = _plain_tokens(prompt)
+        self.last_line: dict[str, int] = {}  # plain token -> last line index (0-based) printing it
+        self.searched: dict[str, bool] = {}  # other tokens -> printed in the prompt
+
+    def add(self, i: int) -> None:
+        for token in _plain_tokens(self.lines[i]):
+            self.last_line[token] = i
+
+    def in_prompt(self, token: str) -> bool:
+        if _PLAIN.fullmatch(token):
+            return token in self.prompt_tokens
+        if token not in self.searched:
+            self.searched[token] = printed(token, self.prompt)
+        return self.searched[token]
+
+    def above(self, token: str, i: int, window: int | None = None) -> bool:
+        """Printed by lines ``i - window .. i - 1`` (all lines above ``i`` without a window)."""
+        first = 0 if window is None else max(0, i - window)
+        if _PLAIN.fullmatch(token):
+            return self.last_line.get(token, -1) >= first
+        return printed(token, "\n".join(self.lines[first:i]))
 
 
 def audit_trace(
@@ -109,20 +146,14 @@ def audit_trace(
             )
         )
     numbered = [(n, line.strip()) for n, line in enumerate(trace.splitlines(), 1) if line.strip()]
-    in_prompt: dict[str, bool] = {}
-    above: dict[int, str] = {}  # line index -> the whole trace above it, joined only when needed
-
-    def printed_above(token: str, i: int) -> bool:
-        if i not in above:
-            above[i] = "\n".join(text for _, text in numbered[:i])
-        return printed(token, above[i])
-
+    seen = _Seen(prompt, [text for _, text in numbered])
     for i, (number, line) in enumerate(numbered):
         step = match_step(tracer.step_kinds, line)
         if step is None:
             violations.append(
                 Violation(Rule.HIDDEN_COMPUTE, number, f"no documented step kind: {line[:80]!r}")
             )
+            seen.add(i)
             continue
         kind, found = step
         kinds[kind.name] += 1
@@ -131,9 +162,8 @@ def audit_trace(
             violations.append(
                 Violation(Rule.HIDDEN_COMPUTE, number, f"{kind.name} over its bound: {too_much}")
             )
-        recent = "\n".join(text for _, text in numbered[max(0, i - window) : i])
         for token in kind.cited(found):
-            if kind.choice and not printed_above(token, i):
+            if kind.choice and not seen.above(token, i):
                 violations.append(
                     Violation(
                         Rule.EVIDENCE,
@@ -142,11 +172,9 @@ def audit_trace(
                     )
                 )
                 continue
-            if token not in in_prompt:
-                in_prompt[token] = printed(token, prompt)
-            if in_prompt[token] or printed(token, recent):
+            if seen.in_prompt(token) or seen.above(token, i, window):
                 continue
-            if printed_above(token, i):
+            if seen.above(token, i):
                 violations.append(
                     Violation(Rule.LOCALITY, number, f"{token!r} was printed more than {window} lines above")
                 )
@@ -154,6 +182,7 @@ def audit_trace(
                 violations.append(
                     Violation(Rule.REFERENCE, number, f"{token!r} is not printed above ({kind.name})")
                 )
+        seen.add(i)
     return TraceAudit(tuple(violations), kinds)
 
 

@@ -75,7 +75,7 @@ def place_values(x: Decimal) -> list[str]:
 
 
 def _digits(text: str) -> int:
-    return sum(ch.isdigit() for ch in text)
+    return len(text) - text.count(".")  # operands are digits and at most one point
 
 
 def _too_long(*operands: str) -> str | None:
