@@ -139,6 +139,11 @@ _DRILLS: dict[tuple[str, str], str] = {
 }
 
 
+def register_drills(family: str, style: str, target: str) -> None:
+    """Make ``module:attribute`` the drill source of ``family`` in ``style``."""
+    _DRILLS[(family, style)] = target
+
+
 def get_drills(family: str, style: str) -> DrillSource | None:
     """The drill source of ``family`` in ``style``, or None when its traces recall no catalog."""
     target = _DRILLS.get((family, style))
