@@ -255,15 +255,16 @@ ROUND = StepKind(
     "round half up on the next digit (trailing zeros dropped where the family prints them so)",
 )
 
-#: Every arithmetic kind, in the order a line is tried against them (specific before general).
+#: Every arithmetic kind, most frequent first (no line fullmatches two of them, so the order only
+#: saves time).
 STEP_KINDS: tuple[StepKind, ...] = (
-    DIV_DIGIT,
-    DIV_SCALE,
-    DIV_RESULT,
-    MUL_EXPAND,
-    MUL_LINE,
     MUL_DIGIT,
     ADD,
+    DIV_DIGIT,
+    MUL_EXPAND,
+    MUL_LINE,
+    DIV_SCALE,
+    DIV_RESULT,
     ROUND,
 )
 

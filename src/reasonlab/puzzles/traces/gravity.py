@@ -39,7 +39,7 @@ class GravityStepwise:
     family: str = "gravity"
     style: str = "stepwise"
     grain: arithmetic.Granularity = arithmetic.FINE
-    step_kinds: tuple[StepKind, ...] = field(default=(SECTION, *arithmetic.STEP_KINDS, ANSWER))
+    step_kinds: tuple[StepKind, ...] = field(default=(*arithmetic.STEP_KINDS, SECTION, ANSWER))
 
     def trace(self, instance: GravityInstance) -> str:
         lines = [PLAN, "t^2 of each example, added up:"]

@@ -37,7 +37,7 @@ class UnitStepwise:
     family: str = "unit"
     style: str = "stepwise"
     grain: arithmetic.Granularity = arithmetic.FINE
-    step_kinds: tuple[StepKind, ...] = field(default=(SECTION, *arithmetic.STEP_KINDS, ANSWER))
+    step_kinds: tuple[StepKind, ...] = field(default=(*arithmetic.STEP_KINDS, SECTION, ANSWER))
 
     def trace(self, instance: UnitInstance) -> str:
         lines = [PLAN, "sum of x:"]
