@@ -191,3 +191,23 @@ def test_drills_come_from_registered_sources_and_are_marked(monkeypatch, tmp_pat
     assert "no stepwise drill source for unit" in " ".join(result.output.split())
     audited = runner.invoke(app, ["traces", "audit", str(out)])
     assert audited.exit_code == 0 and "5 drill records" in " ".join(audited.output.split())
+
+
+def test_solve_writes_stepwise_traces_for_unlabelled_rows(tmp_path):
+    mixture = Mixture.resolve({"numeral": 1, "gravity": 1, "bit": 1})
+    puzzles = [generate_one(4, i, mixture)[1] for i in range(6)]
+    source = tmp_path / "test.csv"
+    source.write_text(
+        "id,prompt\n" + "".join(f'p{i},"{p.prompt}"\n' for i, p in enumerate(puzzles)), encoding="utf-8"
+    )
+    out, traces = tmp_path / "preds.csv", tmp_path / "traces.jsonl"
+    result = runner.invoke(
+        app, ["solve", str(source), "--out", str(out), "--traces", str(traces), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in traces.read_text().splitlines()]
+    traceable = [i for i, p in enumerate(puzzles) if find_tracer(classify(p.prompt).family, "stepwise")]
+    assert [r["id"] for r in records] == [f"p{i}" for i in traceable]
+    assert all(r["style"] == "stepwise" for r in records)
+    assert all(verify(puzzles[i].answer, r["answer"]) for i, r in zip(traceable, records, strict=True))
+    assert runner.invoke(app, ["traces", "audit", str(traces)]).exit_code == 0
