@@ -391,7 +391,7 @@ class _BuildByDefault(TyperGroup):
 traces_app = typer.Typer(
     cls=_BuildByDefault,
     no_args_is_help=True,
-    help="SFT records for real rows (traces [build] FILE --out OUT), and the audit of any records (traces audit FILE).",
+    help="SFT records for real rows (traces FILE --out OUT, the same as traces build), and the audit of any records (traces audit FILE).",
 )
 traces_app.command("build")(traces)
 traces_app.command("audit")(audit)
