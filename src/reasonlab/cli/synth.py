@@ -182,8 +182,9 @@ def synth(
     verify_with_solver: Annotated[
         bool,
         typer.Option(
-            help="Solve every puzzle and keep it only when the solver's vote is the generator's answer "
-            "(slower: bit and symbolic equations are otherwise traced from the generator's own rule)."
+            help="Compact style only: solve every puzzle and keep it only when the solver's vote is the "
+            "generator's answer (slower: bit and symbolic equations are otherwise traced from the generator's "
+            "own rule). Stepwise traces never use a generator's rule."
         ),
     ] = False,
     knob: Annotated[
