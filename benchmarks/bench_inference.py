@@ -6,7 +6,7 @@ bench` itself costs.
 1. INT8 speed and memory: a random-init llama-style model of ~24M parameters (hidden 576, 6 layers),
    16 puzzle prompts, batch 8, 32 new tokens: tokens/s of torch's dynamic INT8 against fp32 (median of
    the per-repeat ratios, each repeat timing both) and serialized weight bytes (targets >= 1.5x, <= 0.35x).
-2. A trained model: a small llama (~0.5M parameters) trained here from random on unit-conversion puzzles
+2. A trained model: a small llama (~1M parameters) trained here from random on unit-conversion puzzles
    with their traces (which copy the examples' values, like every family's traces), then on held-out
    puzzles: INT8 greedy token agreement with fp32 (target >= 99%) and prompt lookup against plain greedy
    decoding, one request at a time (target >= 1.3x tokens/s, byte-identical completions).
@@ -144,7 +144,7 @@ def int8_speed(workdir: Path, repeats: int) -> None:
 
 
 def trained_model_checks(workdir: Path, steps: int, repeats: int) -> None:
-    model = save_llama(workdir / "trained", hidden=96, layers=3, intermediate=256, seed=0)
+    model = save_llama(workdir / "trained", hidden=128, layers=4, intermediate=384, seed=0)
     started = time.perf_counter()
     train(model, unit_puzzles(2, 2000, "compact"), steps, seed=0)
     print(f"  trained {steps} steps in {time.perf_counter() - started:.0f} s")
@@ -209,7 +209,7 @@ def bench_overhead(workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--train-steps", type=int, default=300)
+    parser.add_argument("--train-steps", type=int, default=800)
     parser.add_argument("--only", choices=("int8", "trained", "overhead"), default=None)
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))

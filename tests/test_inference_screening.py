@@ -154,6 +154,7 @@ def test_bench_measures_each_swept_value_and_compares_with_the_plain_model(tmp_p
         assert 0 <= point["harness_overhead"] < 0.05
     # Prompt lookup is lossless: the plain model's greedy completions are reproduced exactly.
     assert bench["agreement"]["token_agreement"] == 1.0 and bench["agreement"]["identical"] == 1.0
+    assert bench["agreement"]["teacher_forced_agreement"] == 1.0
     html = (tmp_path / "a" / "bench.html").read_text()
     assert html.count("data:image/svg+xml;base64,") == 3
     second = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])

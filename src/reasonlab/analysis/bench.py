@@ -185,3 +185,29 @@ def agreement(
         "token_agreement": kept / total if total else 1.0,
         "identical": identical / len(common),
     }
+
+
+def greedy_choices(backend, requests: Sequence[Request], texts: dict[str, str]) -> dict[str, list[int]]:
+    """Teacher-forced greedy choices of an hf backend's model: fed each prompt and ``texts[id]``, the token
+    it ranks first at every position of that text."""
+    import torch
+
+    from reasonlab.inference.prompts import prompt_ids
+
+    choices = {}
+    with torch.inference_mode():
+        for request in requests:
+            target = backend.tokenizer.encode(texts[request.id], add_special_tokens=False)
+            prompt = prompt_ids(backend.tokenizer, request, enable_thinking=True)
+            logits = backend.model(input_ids=torch.tensor([prompt + target])).logits[0]
+            choices[request.id] = logits[len(prompt) - 1 : -1].argmax(-1).tolist()
+    return choices
+
+
+def choice_agreement(a: dict[str, list[int]], b: dict[str, list[int]]) -> float:
+    """The share of positions where two models, fed the same text, rank the same token first: greedy
+    agreement position by position, without the cascade of free runs (where one early difference
+    changes everything after it)."""
+    same = sum(x == y for key in a for x, y in zip(a[key], b[key], strict=True))
+    total = sum(len(a[key]) for key in a)
+    return same / total if total else 1.0

@@ -63,7 +63,13 @@ def bench_command(
         a = result.agreement
         console.print(
             f"vs the plain backend: {a['speedup']:.2f}x tokens/s, greedy {a['unit']} agreement "
-            f"{a['token_agreement']:.2%}, identical {a['identical']:.1%}, accuracy {a['accuracy_delta']:+.1%}"
+            f"{a['token_agreement']:.2%} (free run)"
+            + (
+                f", {a['teacher_forced_agreement']:.2%} teacher-forced"
+                if a["teacher_forced_agreement"] is not None
+                else ""
+            )
+            + f", identical {a['identical']:.1%}, accuracy {a['accuracy_delta']:+.1%}"
         )
     console.print(f"report: {result.run.path / 'bench.html'}")
 

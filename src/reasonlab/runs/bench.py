@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reasonlab.analysis.bench import BenchPoint, agreement, measure
+from reasonlab.analysis.bench import BenchPoint, agreement, choice_agreement, greedy_choices, measure
 from reasonlab.inference.base import Completion, GenerationSettings
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import puzzle_requests
@@ -109,6 +109,22 @@ def _encoder(backend: BackendConfig):
     return "characters", lambda text: [ord(c) for c in text]
 
 
+def _teacher_forced(config: BenchConfig, requests, reference: dict[str, Completion]) -> float | None:
+    """Teacher-forced greedy agreement of the screened hf model with the plain one, both fed the plain
+    model's completions."""
+    if config.backend.kind != "hf":
+        return None
+    texts = {key: completion.text for key, completion in reference.items()}
+    choices = []
+    for backend_config in (plain(config.backend), config.backend):
+        backend = make_backend(swept(backend_config, config.sweep[0]), seed=config.seed)
+        try:
+            choices.append(greedy_choices(backend, requests, texts))
+        finally:
+            backend.close()
+    return choice_agreement(*choices)
+
+
 def run_bench(config: BenchConfig, out: str | Path, on_point=lambda point: None) -> BenchResult:
     seed_everything(config.seed)
     run = open_run_dir(out, "bench", config, seed=config.seed)
@@ -152,6 +168,7 @@ def run_bench(config: BenchConfig, out: str | Path, on_point=lambda point: None)
         unit, encode = _encoder(config.backend)
         compared = {
             **agreement(base, first, encode),
+            "teacher_forced_agreement": _teacher_forced(config, requests, base),
             "unit": unit,
             "accuracy_plain": _accuracy(puzzles, base),
             "accuracy_delta": points[0].details["accuracy"] - _accuracy(puzzles, base),

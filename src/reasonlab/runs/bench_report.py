@@ -102,7 +102,13 @@ def write_bench_report(run_dir: Path) -> None:
     if agreement:
         notes = (
             f"<p>Against the plain backend on the same {agreement['rows']} rows: {agreement['speedup']:.2f}× tokens/s, "
-            f"greedy {agreement['unit']} agreement {agreement['token_agreement']:.2%}, identical completions "
+            f"greedy {agreement['unit']} agreement {agreement['token_agreement']:.2%} in free runs"
+            + (
+                f", {agreement['teacher_forced_agreement']:.2%} teacher-forced"
+                if agreement.get("teacher_forced_agreement") is not None
+                else ""
+            )
+            + f", identical completions "
             f"{agreement['identical']:.1%}, accuracy {agreement['accuracy_delta']:+.1%}. Screening figures: the "
             "grader runs BF16, greedy, without speculation.</p>"
         )
