@@ -127,8 +127,34 @@ def compare_command(
         Path | None, typer.Option("--json", help="Also write the comparison as JSON here.")
     ] = None,
 ) -> None:
-    """Paired comparison of two runs on their common rows: B − A with a 95% bootstrap CI and McNemar's p."""
+    """Paired comparison of two runs on their common rows: B − A with a 95% bootstrap CI and McNemar's p.
+
+    Two `reasonlab bench` runs are put side by side instead: tokens/s, latency and memory per swept value.
+    """
+    from reasonlab.runs.bench_report import BENCH_FILE, compare_bench
     from reasonlab.runs.compare import compare_runs
+
+    if (run_a / BENCH_FILE).is_file() and (run_b / BENCH_FILE).is_file():
+        try:
+            rows = compare_bench(run_a, run_b)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        table = Table(title=f"{run_b.name} vs {run_a.name}")
+        for column in (
+            "value",
+            "A tokens/s",
+            "B tokens/s",
+            "B/A",
+            "A p50 s",
+            "B p50 s",
+            "A RSS MiB",
+            "B RSS MiB",
+        ):
+            table.add_column(column, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        stdout.print(table)
+        return
 
     try:
         result = compare_runs(run_a, run_b, gold_csv=gold)

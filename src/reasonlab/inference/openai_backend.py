@@ -47,6 +47,7 @@ class OpenAIBackend:
         *,
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
+        require_api_key: bool = False,
         concurrency: int = 16,
         timeout_s: float = 600.0,
         max_retries: int = 4,
@@ -56,7 +57,14 @@ class OpenAIBackend:
 
         self.model = model
         self.base_url = base_url
-        self.api_key = os.environ.get(api_key_env) or "EMPTY"
+        key = os.environ.get(api_key_env)
+        if require_api_key and not key:
+            # Said before any request: a hosted API answers a missing key with 401 on every row.
+            raise ValueError(
+                f"backend.api_key_env: the environment variable {api_key_env} is not set; this server needs "
+                f"an API key (export {api_key_env}=...)"
+            )
+        self.api_key = key or "EMPTY"  # local servers (vllm serve, reasonlab serve) take any key
         self.concurrency = max(1, concurrency)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
