@@ -44,6 +44,14 @@ def solve(
     style: Annotated[
         str, typer.Option(help=f"Trace style for --traces: {' or '.join(TRACE_STYLES)}.")
     ] = DEFAULT_STYLE,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Fan out over a Ray cluster instead of local workers: 'local' starts one here, 'auto' joins "
+            "this machine's cluster, or ray://HOST:10001. Same rows, same order.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Solve every puzzle with the deterministic rule-inferring solvers.
 
@@ -64,16 +72,22 @@ def solve(
     workers = workers or default_workers()
     start = time.perf_counter()
     with progress_bar("solving", len(data.puzzles)) as advance:
-        rows = list(
-            solve_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, on_progress=advance)
-        )
+        if ray:
+            from reasonlab.runs.scale import solve_on_ray
+
+            solved = solve_on_ray(data.puzzles, address=ray, timeout=timeout_per_puzzle, on_progress=advance)
+        else:
+            solved = solve_many(
+                data.puzzles, workers=workers, timeout=timeout_per_puzzle, on_progress=advance
+            )
+        rows = list(solved)
     elapsed = time.perf_counter() - start
     write_solutions(rows, out)
     statuses: dict[str, int] = {}
     for row in rows:
         statuses[row.solution.status.value] = statuses.get(row.solution.status.value, 0) + 1
     console.print(
-        f"{len(rows)} puzzles in {elapsed:.1f} s ({len(rows) / max(elapsed, 1e-9):.0f}/s, {workers} workers) -> {out}"
+        f"{len(rows)} puzzles in {elapsed:.1f} s ({len(rows) / max(elapsed, 1e-9):.0f}/s, {f'Ray {ray}' if ray else f'{workers} workers'}) -> {out}"
     )
     console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     if traces is not None:
