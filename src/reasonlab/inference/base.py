@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+from reasonlab.scoring.metric import FINISH_LENGTH  # noqa: F401 - the completion hit max_tokens: truncated
+
 FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
-FINISH_LENGTH = "length"  # the completion hit max_tokens: truncated
 FINISH_ERROR = "error"  # the backend gave up on this request (see Completion.error)
 
 

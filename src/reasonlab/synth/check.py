@@ -8,7 +8,6 @@ the gold one. Anything else is a :class:`Rejection` with a reason, so no row is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -21,6 +20,7 @@ from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import TokenBudget, cached_counter
+from reasonlab.workers import worker_pool
 
 
 class Rejection(StrEnum):
@@ -220,6 +220,6 @@ def trace_many(
         for chunk in chunks:
             yield from _trace_chunk(chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         for rows in pool.map(_trace_chunk, chunks):
             yield from rows
