@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def warn(message: str) -> None:
     console.print(Text(message, style="yellow"), highlight=False)
+
+
+class _WarningsToConsole(logging.Handler):
+    """Library warnings (``logging.getLogger("reasonlab...")``) reach the user as the CLI's own warnings."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+_library_logger = logging.getLogger("reasonlab")
+_library_logger.addHandler(_WarningsToConsole(logging.WARNING))
 
 
 def refuse_bad_outputs(outputs: Iterable[Path | None], inputs: Iterable[Path | None] = ()) -> None:
