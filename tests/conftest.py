@@ -60,7 +60,9 @@ def vllm_python() -> str:
         or not Path(candidate).is_file()
         or subprocess.run([candidate, "-c", has_vllm]).returncode != 0
     ):
-        pytest.skip(f"no vLLM virtualenv at {candidate} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)")
+        pytest.skip(
+            f"no vLLM virtualenv at {candidate or '$REASONLAB_VLLM_PYTHON'} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)"
+        )
     return candidate
 
 
