@@ -315,6 +315,9 @@ def test_error_text_keeps_its_brackets(tmp_path):
     result = runner.invoke(app, ["solve", str(missing), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 2
     assert "[bold]runs[/bold]/data[1].csv" in _text(result)
+    out = tmp_path / "[red]preds[/red].csv"
+    result = runner.invoke(app, ["solve", str(_first_rows(tmp_path)), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0 and "[red]preds[/red].csv" in _text(result)
 
 
 # --- truncated completions are never correct ---------------------------------------------------

@@ -148,3 +148,13 @@ def test_non_finite_weights_are_errors(tmp_path, value):
     tensors[f"base_model.model.{MODULE}.lora_B.weight"][3, 1] = value
     found = errors(write_zip(tmp_path / "s.zip", safetensors_bytes(tensors)))
     assert any("lora_B" in e and "NaN or infinite" in e for e in found), found
+
+
+def test_findings_print_their_brackets_literally(tmp_path):
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("adapter_config.json", config(target_modules=r".*\.[qk]_proj"))
+        archive.writestr("adapter_model.safetensors", safetensors_bytes(adapter_tensors()))
+        archive.writestr("notes[draft].txt", "x")
+    result = runner.invoke(app, ["submit", "check", str(path)])
+    assert "notes[draft].txt: extra file" in result.output.replace("\n", "")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from reasonlab.cli._console import (
     console,
@@ -79,7 +80,7 @@ def solve(
     for row in rows:
         statuses[row.solution.status.value] = statuses.get(row.solution.status.value, 0) + 1
     console.print(
-        f"{len(rows)} puzzles in {elapsed:.1f} s ({len(rows) / max(elapsed, 1e-9):.0f}/s, {workers} workers) -> {out}"
+        f"{len(rows)} puzzles in {elapsed:.1f} s ({len(rows) / max(elapsed, 1e-9):.0f}/s, {workers} workers) -> {escape(str(out))}"
     )
     console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     if data.has_answers:
@@ -125,7 +126,7 @@ def score(
     if json_out:
         with atomic_output(json_out, encoding="utf-8") as fh:
             json.dump(report.to_dict(), fh, indent=2)
-        console.print(f"wrote {json_out}")
+        console.print(f"wrote {escape(str(json_out))}")
 
 
 def register(app: typer.Typer) -> None:

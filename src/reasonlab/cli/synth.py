@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
@@ -98,7 +99,7 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
     ]
     console.print(
         f"kept {len(chosen.kept)} of {chosen.seen} rows in {elapsed:.1f} s "
-        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {out}"
+        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {escape(str(out))}"
         + (f"; skipped {', '.join(skipped)}" if skipped else "")
     )
     console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
@@ -264,7 +265,7 @@ def traces(
         for traced, reason in chosen.rejected_rows:
             writer.writerow([traced.puzzle.id, traced.family or "", reason.name.lower(), traced.detail])
     _report(chosen, elapsed, out, token_budget)
-    console.print(f"rows without a record listed in {side}")
+    console.print(f"rows without a record listed in {escape(str(side))}")
 
 
 def register(app: typer.Typer) -> None:
