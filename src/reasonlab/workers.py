@@ -4,6 +4,8 @@ A ``ProcessPoolExecutor`` worker whose parent was killed (SIGKILL, or SIGTERM, w
 into an exception) blocks forever on its call queue, holding its memory. Every pool in reasonlab is made
 by :func:`worker_pool`, whose initializer asks Linux to SIGKILL the worker when its parent exits
 (``PR_SET_PDEATHSIG``) and, elsewhere, starts a thread that exits the worker once it is orphaned.
+Linux sends that signal when the *thread* that started the worker ends, so use a pool from the thread
+that made it (a ``with`` block, as every caller here does).
 """
 
 from __future__ import annotations
