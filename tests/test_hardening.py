@@ -377,3 +377,13 @@ def test_no_machine_specific_paths_in_the_repository():
             if _MACHINE_PATH.search(line) and "_MACHINE_PATH" not in line:
                 hits.append(f"{name}:{number}: {line.strip()}")
     assert hits == []
+
+
+def test_a_csv_cut_mid_prompt_is_refused_not_read_short(tmp_path):
+    whole = _first_rows(tmp_path).read_text(encoding="utf-8")
+    cut = tmp_path / "cut.csv"
+    cut.write_text(
+        whole[: whole.index("\n", whole.index('"') + 1)], encoding="utf-8"
+    )  # inside the 1st prompt
+    with pytest.raises(PuzzleFileError, match="unexpected end of data"):
+        read_puzzles(cut)

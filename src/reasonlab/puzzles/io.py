@@ -60,7 +60,9 @@ def _decode(path: Path) -> str:
 
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote left open at the end (a file cut mid-prompt by a killed writer) is an error, not
+    # a shorter prompt read as if it were complete.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise PuzzleFileError(path, 1, None, f"missing column(s) {missing}; header is {reader.fieldnames}")
