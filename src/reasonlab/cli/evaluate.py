@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout
+from reasonlab.outputs import atomic_output
 
 
 def _split_arguments(arguments: list[str]) -> tuple[Path | None, list[str]]:
@@ -156,6 +157,7 @@ def compare_command(
         stdout.print(table)
         return
 
+    refuse_bad_outputs([json_out], [gold])
     try:
         result = compare_runs(run_a, run_b, gold_csv=gold)
     except (FileNotFoundError, ValueError) as exc:
@@ -182,7 +184,8 @@ def compare_command(
             f"rows not in both runs (left out): {result.only_in_a} only in A, {result.only_in_b} only in B"
         )
     if json_out:
-        json_out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        with atomic_output(json_out, encoding="utf-8") as fh:
+            json.dump(result.to_dict(), fh, indent=2)
 
 
 def serve_command(

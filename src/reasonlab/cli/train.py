@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, stdout
@@ -58,7 +59,9 @@ def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None
         )
     except RunDirError as exc:
         raise fail(str(exc)) from None
-    console.print(f"train {kind}: model [bold]{config.model.name_or_path}[/] -> {run_dir.path}")
+    console.print(
+        f"train {kind}: model [bold]{escape(str(config.model.name_or_path))}[/] -> {escape(str(run_dir.path))}"
+    )
     try:
         result = run(config, run_dir.path, resume=resume)
     except (DataError, TargetError, RewardError, TrainingError) as exc:

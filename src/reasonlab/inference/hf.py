@@ -22,7 +22,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasonlab.inference.base import FINISH_LENGTH, FINISH_STOP, Completion, GenerationSettings, Request
+from reasonlab.inference.base import (
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    FixedFeed,
+    GenerationSettings,
+    Request,
+    RequestFeed,
+)
 from reasonlab.inference.prompts import prompt_ids
 from reasonlab.inference.quantize import load_time_quantization, quantize_model, weight_bytes
 from reasonlab.inference.speculation import Speculation
@@ -33,6 +41,7 @@ class _Sequence:
     request: Request
     prompt: list[int]
     started: float
+    max_tokens: int
     generated: list[int] = field(default_factory=list)
     first_token_at: float | None = None
     target_forwards: int = 0
@@ -182,38 +191,55 @@ class HfBackend:
         return base() if callable(base) else self.model
 
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
+        return self.generate_from_feed(settings, FixedFeed(requests, settings.max_tokens))
+
+    def generate_from_feed(self, settings: GenerationSettings, feed: RequestFeed) -> Iterator[Completion]:
+        """Generation that takes the feed's arrivals and drops its abandoned requests between segments
+        (of ``refill_tokens``), each sequence to its own budget."""
         if settings.temperature > 0:
             self._torch.manual_seed(settings.seed)
-        encoded = [
-            (r, prompt_ids(self.tokenizer, r, enable_thinking=settings.enable_thinking)) for r in requests
-        ]
-        # Shortest first: neighbours in the queue have similar lengths, so batches pad little.
-        waiting = deque(sorted(encoded, key=lambda pair: len(pair[1])))
+        waiting: deque[_Sequence] = deque()
         active: list[_Sequence] = []
-        while waiting or active:
+        while True:
+            arrived = [
+                _Sequence(
+                    a.request,
+                    prompt_ids(self.tokenizer, a.request, enable_thinking=settings.enable_thinking),
+                    time.perf_counter(),
+                    a.max_tokens,
+                )
+                for a in feed.arrivals()
+            ]
+            # Shortest first: neighbours in the queue have similar lengths, so batches pad little.
+            waiting.extend(sorted(arrived, key=lambda s: len(s.prompt)))
+            waiting = deque(s for s in waiting if not feed.abandoned(s.request.id))
+            active = [s for s in active if not feed.abandoned(s.request.id)]
+            if not (waiting or active):
+                return
             while waiting and len(active) < self.max_batch_size:
-                request, ids = waiting.popleft()
-                active.append(_Sequence(request, ids, time.perf_counter()))
-            remaining = max(settings.max_tokens - len(s.generated) for s in active)
+                sequence = waiting.popleft()
+                sequence.started = time.perf_counter()
+                active.append(sequence)
+            remaining = max(s.max_tokens - len(s.generated) for s in active)
             segment = min(remaining, self.refill_tokens or remaining)
             new_ids = self._segment(active, segment, settings)
             still_running = []
             for sequence, ids in zip(active, new_ids, strict=True):
-                finished = self._append(sequence, ids, settings.max_tokens)
+                finished = self._append(sequence, ids)
                 if finished is None:
                     still_running.append(sequence)
                 else:
                     yield self._completion(sequence, finished)
             active = still_running
 
-    def _append(self, sequence: _Sequence, new_ids: list[int], max_tokens: int) -> str | None:
+    def _append(self, sequence: _Sequence, new_ids: list[int]) -> str | None:
         """Add a segment's tokens; the finish reason if the sequence is done, else None."""
         # generate() pads a row after its stop token; reading stops at that token, so padding is never taken.
         for token in new_ids:
             sequence.generated.append(token)
             if token in self.stop_ids:
                 return FINISH_STOP
-            if len(sequence.generated) >= max_tokens:
+            if len(sequence.generated) >= sequence.max_tokens:
                 return FINISH_LENGTH
         return None
 
