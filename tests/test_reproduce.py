@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
-from reasonlab.runs.reproduce import diff
+from reasonlab.reproduce import diff
 
 
 def test_diff_leaves_timings_out_and_names_what_differs():

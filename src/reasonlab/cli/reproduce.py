@@ -18,7 +18,7 @@ def reproduce_command(
 ) -> None:
     """Run RUN_DIR's command again from its recorded config and seed, then diff the results (timings left
     out). Exit 0 when every other figure is identical, 1 when some differ (each is listed)."""
-    from reasonlab.runs.reproduce import ReproduceError, reproduce
+    from reasonlab.reproduce import ReproduceError, reproduce
 
     out = out or run_dir.with_name(f"{run_dir.name}-reproduced")
     console.print(Text(f"reproducing {run_dir} -> {out}"))
