@@ -1,0 +1,127 @@
+"""Stepwise equation traces: hand-built puzzles per rule group, the regularities, guess rows,
+determinism, replay rejecting tampered traces, the step-kind contract, and floors on dev.csv."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from reasonlab.puzzles.families._synthesis import TraceError
+from reasonlab.puzzles.families.equation import FAMILY, Equation
+from reasonlab.puzzles.families.equation_numeric import consistent_rules
+from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule
+from reasonlab.puzzles.trace_style import get_tracer
+from reasonlab.puzzles.traces.step_contract import violations
+from reasonlab.scoring.metric import verify
+
+HEADER = (
+    "In Alice's Wonderland, a secret set of transformation rules is applied to equations. "
+    "Below are a few examples:"
+)
+TRACER = get_tracer("equation", "stepwise")
+
+
+def prompt(examples: list[str], query: str) -> str:
+    return "\n".join([HEADER, *examples, f"Now, determine the result for: {query}"])
+
+
+def numeric_examples(rule: Rule, op: str, count: int = 3) -> list[str]:
+    """``count`` examples of ``rule`` that together leave it the only rule of the inventory."""
+    pairs = [(f"{a:02d}", f"{b:02d}") for a, b in itertools.product(range(13, 99, 7), range(11, 99, 9))]
+    chosen: list[tuple[str, str]] = []
+    for left, right in pairs:
+        if rule.apply(left, right, op) is None:
+            continue
+        chosen.append((left, right))
+        if len(chosen) > count:
+            chosen.pop(0)
+        fitting = consistent_rules(op, [(Equation(a, op, b), rule.apply(a, b, op)) for a, b in chosen])
+        if len(chosen) == count and fitting == [rule]:
+            break
+    return [f"{a}{op}{b} = {rule.apply(a, b, op)}" for a, b in chosen]
+
+
+def traced(text: str) -> tuple[str, str]:
+    instance = FAMILY.parse(text)
+    trace = TRACER.trace(instance)
+    assert trace is not None
+    assert violations(TRACER.step_kinds, text, trace) == []
+    return trace, TRACER.replay(instance, trace)
+
+
+@pytest.mark.parametrize("rule", INVENTORY, ids=lambda r: r.name)
+def test_each_rule_is_found_and_applied(rule):
+    text = prompt(numeric_examples(rule, "?"), "47?23")
+    trace, answer = traced(text)
+    assert answer == rule.apply("47", "23", "?")
+    assert f"{rule.name} " in trace.split("query")[1]
+
+
+def test_products_are_built_from_products_by_one_digit():
+    trace, _ = traced(prompt(["87\\64 = 8853", "12\\34 = 309"], "23\\45"))
+    assert "flip_mul 78*4 = 280+32 = 312" in trace
+    assert "flip_mul 78*6 = 420+48 = 468" in trace
+    assert "flip_mul 78*46 = 3120+468 = 3588: flip_mul 3588 -> 8853 ok" in trace
+
+
+def test_a_settled_mode_strikes_the_other_mode_then_one_plain_meaning_is_preferred():
+    # '-' fits sub, absdiff, flip_sub and flip_absdiff; '*' fits flip_mul only (flip mode, plain meaning)
+    text = prompt(["79-12 = 67", "27-05 = 22", "87*64 = 8853"], "06-77")
+    trace, answer = traced(text)
+    lines = trace.splitlines()
+    mode = lines.index("mode flip: * has only flip rules, strike sub absdiff")
+    assert lines[mode + 1] == "state: - = flip_sub flip_absdiff, * = flip_mul"
+    assert "plain: * has a plain rule, so - prefers flip_absdiff" in lines
+    assert answer == RULES_BY_NAME["flip_absdiff"].apply("06", "77", "-")
+
+
+def test_a_guess_row_lists_the_candidates_and_takes_the_first_in_prior_order():
+    text = prompt(["79-12 = 67", "27-05 = 22", "65-21 = 44", "65?19 = 5905"], "06@77")
+    trace, answer = traced(text)
+    unseen = next(line for line in trace.splitlines() if line.startswith("unseen @"))
+    assert "taken mul sub" in unseen and "flip_add" in unseen and "mul" not in unseen.split("->")[1]
+    prior = next(line for line in trace.splitlines() if line.startswith("prior @"))
+    chosen = RULES_BY_NAME[prior.split(" -> ")[1]]
+    assert prior.split(": ")[1].split(", ")[0] == chosen.name
+    assert answer == chosen.apply("06", "77", "@")
+
+
+def test_traces_are_deterministic_and_replay_rejects_tampering():
+    text = prompt(["34/44 = 1", "41/32 = 9", "34|25 = 69", "87\\64 = 8853"], "69/52")
+    instance = FAMILY.parse(text)
+    trace = TRACER.trace(instance)
+    assert trace == TRACER.trace(FAMILY.parse(text))
+    assert TRACER.replay(instance, trace) == "17/"
+    tampered = [
+        trace.replace("43+44 = 87", "43+44 = 86"),  # an arithmetic slip
+        trace.replace("flip_rsub_suffix 1 -> 1 ok", "flip_rsub_suffix 1 -> 1 no"),  # a wrong verdict
+        trace.replace("\\boxed{17/}", "\\boxed{71/}"),  # an answer the steps do not give
+        "\n".join(line for line in trace.splitlines() if not line.startswith("state")),  # a skipped step
+    ]
+    for bad in tampered:
+        assert bad != trace
+        with pytest.raises(TraceError):
+            TRACER.replay(instance, bad)
+
+
+def test_an_operator_no_rule_fits_gives_no_trace():
+    assert TRACER.trace(FAMILY.parse(prompt(["12+34 = 7", "12+35 = 9"], "11+11"))) is None
+
+
+def _traced_correct(puzzles, subtype: str) -> float:
+    rows = [
+        p for p in puzzles if FAMILY.matches(p.prompt) and FAMILY.subtype(FAMILY.parse(p.prompt)) == subtype
+    ]
+    good = 0
+    for puzzle in rows:
+        instance = FAMILY.parse(puzzle.prompt)
+        trace = TRACER.trace(instance)
+        if trace is None or violations(TRACER.step_kinds, puzzle.prompt, trace):
+            continue
+        good += verify(puzzle.answer, TRACER.replay(instance, trace))
+    return good / len(rows)
+
+
+def test_numeric_deduce_floor_on_dev(dev_puzzles):
+    assert _traced_correct(dev_puzzles, "numeric-deduce") >= 0.96
