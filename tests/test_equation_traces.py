@@ -4,6 +4,7 @@ determinism, replay rejecting tampered traces, the step-kind contract, and floor
 from __future__ import annotations
 
 import itertools
+import random
 
 import pytest
 
@@ -125,3 +126,75 @@ def _traced_correct(puzzles, subtype: str) -> float:
 
 def test_numeric_deduce_floor_on_dev(dev_puzzles):
     assert _traced_correct(dev_puzzles, "numeric-deduce") >= 0.96
+
+
+# --- symbolic equations
+
+DIGIT_SYMBOLS = dict(zip("0123456789", "!@{$%^&()[", strict=True))
+
+
+def encode(text: str) -> str:
+    return "".join(DIGIT_SYMBOLS.get(ch, ch) for ch in text)
+
+
+def test_a_small_cryptarithm_is_searched_and_decoded():
+    examples = [("12+34", "46"), ("57+38", "95"), ("29+61", "90"), ("83+14", "97")]
+    text = prompt([f"{encode(lhs)} = {encode(result)}" for lhs, result in examples], encode("45+23"))
+    trace, answer = traced(text)
+    assert answer == encode("68")
+    lines = trace.splitlines()
+    assert lines[0] == "e1 @{+$% = %&: AB CD = DE, rows 2350"  # the signature and its catalog row count
+    assert any(line.startswith("back from ") for line in lines)  # dead ends are printed, then left
+    assert "query %^+{$ = 45+23: add 45 23 = 68 -> 68: 68 -> &)" in lines
+
+
+def test_a_known_rule_is_checked_by_computing_it():
+    # '*' is mul: once e1 fixes its digits, e2 reuses them and is settled by one multiplication
+    examples = [("12*34", "408"), ("21*43", "903"), ("13*24", "312")]
+    text = prompt([f"{encode(lhs)} = {encode(result)}" for lhs, result in examples], encode("31*42"))
+    trace, answer = traced(text)
+    assert answer == encode("1302")
+    assert any(line.startswith("check e") and ": ok" in line for line in trace.splitlines())
+
+
+def test_symbolic_replay_rejects_tampering():
+    examples = [("12*34", "408"), ("21*43", "903"), ("13*24", "312")]
+    text = prompt([f"{encode(lhs)} = {encode(result)}" for lhs, result in examples], encode("31*42"))
+    instance = FAMILY.parse(text)
+    trace = TRACER.trace(instance)
+    assert trace == TRACER.trace(FAMILY.parse(text))
+    row = next(line for line in trace.splitlines() if " row " in line)
+    digit = row[-1]
+    for bad in (
+        trace.replace(row, row[:-1] + str((int(digit) + 1) % 10)),  # a misremembered catalog row
+        trace.replace(f"\\boxed{{{encode('1302')}}}", f"\\boxed{{{encode('1303')}}}"),
+    ):
+        assert bad != trace
+        with pytest.raises(TraceError):
+            TRACER.replay(instance, bad)
+
+
+def test_drills_teach_catalog_rows_that_reproduce_their_signature():
+    from reasonlab.puzzles.trace_style import get_drills
+
+    drills = get_drills("equation", "stepwise")
+    records = drills.drills(random.Random(0), 5)
+    assert len(records) == 5 and records == drills.drills(random.Random(0), 5)
+    for question, answer in records:
+        signature = question.split("signature ")[1].rstrip("?")
+        lhs, result = signature.split(" = ")
+        head, *rule_lines = answer.splitlines()
+        assert head == f"{signature}: rows {sum(len(line.split()) - 1 for line in rule_lines)}"
+        for line in rule_lines:
+            name, *rows = line.split()
+            for row in rows:
+                letters = dict(
+                    zip(dict.fromkeys(lhs.replace(" ", "") + result.replace("#", "")), row, strict=True)
+                )
+                operands = "".join(letters[ch] for ch in lhs.replace(" ", ""))
+                printed = RULES_BY_NAME[name.rstrip(":")].apply(operands[:2], operands[2:], "#")
+                assert printed == "".join(letters.get(ch, ch) for ch in result)
+
+
+def test_symbolic_deduce_floor_on_dev(dev_puzzles):
+    assert _traced_correct(dev_puzzles, "symbolic-deduce") >= 0.60

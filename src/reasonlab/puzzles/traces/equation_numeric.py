@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from reasonlab.puzzles.families._synthesis import TraceError, boxed, final_boxed, trace_lines
+from reasonlab.puzzles.families._synthesis import boxed
 from reasonlab.puzzles.families.equation_priors import (
     ARITHMETIC_GROUPS,
     default_priors,
@@ -38,6 +38,7 @@ from reasonlab.puzzles.families.equation_priors import (
 )
 from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule, render
 from reasonlab.puzzles.trace_style import StepKind
+from reasonlab.puzzles.traces.procedure import finished, replay_against
 
 # The rule groups as the trace tries them: one arithmetic line each, then its rules.
 GROUP_ORDER = ("join", "add", "sub", "mod", "mul", "flip_add", "flip_sub", "flip_mod", "flip_mul")
@@ -344,24 +345,16 @@ def numeric_lines(instance) -> Iterator[str]:
 
 
 def trace_numeric(instance) -> str | None:
-    lines = list(numeric_lines(instance))
-    if not lines or not lines[-1].startswith("\\boxed{"):
-        return None
-    return "\n".join(lines)
+    return finished(numeric_lines(instance))
 
 
 def replay_numeric(instance, text: str) -> str:
     """Re-execute the procedure on the prompt: every line must be the one it produces."""
-    given = trace_lines(text)
-    expected = list(numeric_lines(instance))
-    for number, (line, want) in enumerate(zip(given, expected, strict=False), start=1):
-        if line != want:
-            raise TraceError(f"line {number} {line!r} does not follow; the step gives {want!r}")
-    if len(given) != len(expected):
-        raise TraceError(f"the trace has {len(given)} lines; the procedure gives {len(expected)}")
-    if not expected or not expected[-1].startswith("\\boxed{"):
-        raise TraceError("no rule of the inventory fits some operator: the procedure gives no answer")
-    return final_boxed(given)
+    return replay_against(
+        text,
+        numeric_lines(instance),
+        "no rule of the inventory fits some operator: the procedure gives no answer",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
