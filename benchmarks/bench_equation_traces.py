@@ -2,8 +2,8 @@
 
     python benchmarks/bench_equation_traces.py [--csv PATH] [--limit N]
 
-A row is *traced-correct* when its trace exists, keeps the step-kind contract
-(:mod:`reasonlab.puzzles.traces.step_contract`), replays to an answer the grader's ``verify`` accepts
+A row is *traced-correct* when its trace exists, passes the learnable-trace audit
+(:mod:`reasonlab.puzzles.audit`), replays to an answer the grader's ``verify`` accepts
 as gold, and fits the budget: 7,680 tokens minus the prompt's, under the ``tekken`` proxy. Lengths
 are of the emitted traces; traces/s times the tracer alone (catalogs built beforehand, once).
 """
@@ -16,10 +16,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from reasonlab.puzzles.audit import audit_trace
 from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.trace_style import get_tracer
-from reasonlab.puzzles.traces.step_contract import violations
 from reasonlab.scoring.metric import verify
 from reasonlab.synth.tokens import GENERATION_BUDGET, cached_counter
 
@@ -54,14 +54,14 @@ def main() -> None:
         lengths[subtype].append(tokens)
         over = tokens > GENERATION_BUDGET - prompt_tokens
         counts["over budget"] += over
-        broken = bool(violations(tracer.step_kinds, puzzle.prompt, text))
-        counts["contract broken"] += broken
+        broken = not audit_trace(puzzle.prompt, text, tracer).ok
+        counts["audit failed"] += broken
         correct = verify(puzzle.answer, tracer.replay(instance, text))
         counts["wrong"] += not correct
         counts["traced-correct"] += correct and not broken and not over
 
     print(f"tokenizer: {counter.name}; budget {GENERATION_BUDGET} minus the prompt")
-    header = "subtype | rows | traced-correct | no trace | wrong | contract broken | over budget | tokens median/p95/max | traces/s"
+    header = "subtype | rows | traced-correct | no trace | wrong | audit failed | over budget | tokens median/p95/max | traces/s"
     print(header)
     print("|".join("---" for _ in header.split("|")))
     for subtype in sorted(rows):
@@ -69,7 +69,7 @@ def main() -> None:
         quantiles = f"{statistics.median(n):.0f}/{sorted(n)[int(0.95 * (len(n) - 1))]}/{max(n)}" if n else "-"
         print(
             f"{subtype} | {c['rows']} | {c['traced-correct'] / c['rows']:.2%} | {c['no trace']} | {c['wrong']} "
-            f"| {c['contract broken']} | {c['over budget']} | {quantiles} | {c['rows'] / seconds[subtype]:.0f}"
+            f"| {c['audit failed']} | {c['over budget']} | {quantiles} | {c['rows'] / seconds[subtype]:.0f}"
         )
 
 

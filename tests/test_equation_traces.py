@@ -1,5 +1,5 @@
 """Stepwise equation traces: hand-built puzzles per rule group, the regularities, guess rows,
-determinism, replay rejecting tampered traces, the step-kind contract, and floors on dev.csv."""
+determinism, replay rejecting tampered traces, the learnable-trace audit, and floors on dev.csv."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import random
 
 import pytest
 
+from reasonlab.puzzles.audit import audit_trace
 from reasonlab.puzzles.families._synthesis import TraceError
 from reasonlab.puzzles.families.equation import FAMILY, Equation
 from reasonlab.puzzles.families.equation_numeric import consistent_rules
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule
 from reasonlab.puzzles.trace_style import get_tracer
-from reasonlab.puzzles.traces.step_contract import violations
 from reasonlab.scoring.metric import verify
 
 HEADER = (
@@ -47,7 +47,7 @@ def traced(text: str) -> tuple[str, str]:
     instance = FAMILY.parse(text)
     trace = TRACER.trace(instance)
     assert trace is not None
-    assert violations(TRACER.step_kinds, text, trace) == []
+    assert audit_trace(text, trace, TRACER).violations == ()
     return trace, TRACER.replay(instance, trace)
 
 
@@ -118,7 +118,7 @@ def _traced_correct(puzzles, subtype: str) -> float:
     for puzzle in rows:
         instance = FAMILY.parse(puzzle.prompt)
         trace = TRACER.trace(instance)
-        if trace is None or violations(TRACER.step_kinds, puzzle.prompt, trace):
+        if trace is None or not audit_trace(puzzle.prompt, trace, TRACER).ok:
             continue
         good += verify(puzzle.answer, TRACER.replay(instance, trace))
     return good / len(rows)

@@ -96,37 +96,38 @@ def prior_order(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> 
 # Arithmetic lines
 
 
-def _product_lines(group: str, a: int, b: int) -> tuple[list[str], str]:
-    """``a*b`` built from two products by one digit; the lines and the final ``a*b = x0+y = z`` text."""
-    tens, units = divmod(b, 10)
-    lines = []
-    partial = {}
-    for digit in (tens, units):
-        high, low = divmod(a, 10)
-        lines.append(f"{group} {a}*{digit} = {high * digit * 10}+{low * digit} = {a * digit}")
-        partial[digit] = a * digit
-    return lines, f"{a}*{b} = {partial[tens]}0+{partial[units]} = {a * b}"
+def _product_lines(group: str, left: str, right: str) -> tuple[list[str], str]:
+    """``left*right`` (two-digit operands as printed) built from two products by one digit; the lines
+    and the final ``left*right = x0+y = z`` text."""
+    a, (tens, units) = int(left), divmod(int(right), 10)
+    high, low = divmod(a, 10)
+    lines = [
+        f"{group} {left}*{digit} = {high * digit * 10}+{low * digit} = {a * digit}" for digit in (tens, units)
+    ]
+    return lines, f"{left}*{right} = {a * tens}0+{a * units} = {a * int(right)}"
 
 
-def _work(group: str, a: int, b: int) -> tuple[list[str], str]:
-    """Lines before the group's line, and the work its line shows (empty for the joins)."""
+def _work(group: str, left: str, right: str) -> tuple[list[str], str]:
+    """Lines before the group's line, and the work its line shows (empty for the joins), on the
+    operands as the group reads them (two digits each, leading zeros kept)."""
     base = group.removeprefix("flip_")
+    a, b = int(left), int(right)
     if base == "join":
         return [], ""
     if base == "add":
-        return [], f" {a}+{b} = {a + b}"
+        return [], f" {left}+{right} = {a + b}"
     if base == "sub":
-        return [], f" {a}-{b} = {a - b}"
+        return [], f" {left}-{right} = {a - b}"
     if base == "mul":
-        lines, text = _product_lines(group, a, b)
+        lines, text = _product_lines(group, left, right)
         return lines, f" {text}"
-    high, low = max(a, b), min(a, b)
+    (high, shown_high), (low, shown_low) = sorted([(a, left), (b, right)], reverse=True)
     if low == 0:
-        return [], f" {high} mod {low} = none"
-    quotient = high // low
+        return [], f" {shown_high} mod {shown_low} = none"
+    product = low * (high // low)
     return (
         [],
-        f" {high} mod {low}: {low}*{quotient} = {low * quotient}, {high}-{low * quotient} = {high % low}",
+        f" {shown_high} mod {shown_low}: {shown_low}*{high // low} = {product}, {shown_high}-{product} = {high - product}",
     )
 
 
@@ -148,7 +149,7 @@ def group_lines(
     group: str, rules: list[Rule], left: str, right: str, operator: str, want: str | None
 ) -> tuple[list[str], list[Rule]]:
     """The lines trying ``rules`` (all of ``group``) on operands ``left right``; the rules that fit."""
-    a, b = (int(left[::-1]), int(right[::-1])) if group.startswith("flip_") else (int(left), int(right))
+    a, b = (left[::-1], right[::-1]) if group.startswith("flip_") else (left, right)
     before, work = _work(group, a, b)
     items, kept = [], []
     for rule in rules:
@@ -362,7 +363,7 @@ def replay_numeric(instance, text: str) -> str:
 
 _RULE = r"[a-z_0-9]+"
 _ITEM = rf"{_RULE} (?:-?\d+|none) -> \S+"
-_OPS = r"\d{1,2}"
+_OPS = r"\d\d"
 
 
 def _items_bound(match: re.Match[str]) -> str | None:
@@ -371,7 +372,7 @@ def _items_bound(match: re.Match[str]) -> str | None:
 
 
 def _digit_bound(match: re.Match[str]) -> str | None:
-    return None if len(match.group("c_d")) == 1 else "a partial product multiplies by one digit"
+    return None if len(match.group("d")) == 1 else "a partial product multiplies by one digit"
 
 
 NUMERIC_STEP_KINDS: tuple[StepKind, ...] = (
@@ -391,7 +392,7 @@ NUMERIC_STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         "partial_product",
         re.compile(
-            rf"(?P<group>(?:flip_)?mul) (?P<c_a>{_OPS})\*(?P<c_d>\d+) = (?P<tens>\d+)\+(?P<units>\d+) = (?P<p>\d+)"
+            rf"(?P<group>(?:flip_)?mul) (?P<c_a>{_OPS})\*(?P<d>\d+) = (?P<tens>\d+)\+(?P<units>\d+) = (?P<p>\d+)"
         ),
         "multiply a two-digit operand by one digit: tens times the digit, units times the digit, add",
         bound=_digit_bound,

@@ -361,9 +361,7 @@ def symbolic_lines(instance) -> Iterator[str]:
     try:
         found = search.solve(examples)
     except _OutOfBudget:
-        yield from search.lines
-        yield "stop: over the search budget"
-        return
+        return  # no trace: the search did not finish within its budget
     yield from search.lines
     if not found:
         return
@@ -487,11 +485,6 @@ SYMBOLIC_STEP_KINDS: tuple[StepKind, ...] = (
         "back",
         re.compile(r"back from e(?P<n>\d)"),
         "no option of this example fits: return to the previous choice",
-    ),
-    StepKind(
-        "stop",
-        re.compile(r"stop: over the search budget"),
-        "the search ran out of its trial budget",
     ),
     StepKind(
         "unseen_rule",
