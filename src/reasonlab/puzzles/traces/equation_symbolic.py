@@ -128,6 +128,12 @@ def catalog_entry(pattern: tuple[int, ...]) -> dict[str, tuple[tuple[int, ...], 
     return {r.name: tuple(sorted(entry[r.name])) for r in INVENTORY if r.name in entry}
 
 
+@cache
+def _joins_puzzle(chosen: frozenset[str], name: str) -> bool:
+    """Whether rule ``name`` may join rules ``chosen`` in one puzzle (one mode, distinct groups)."""
+    return compatible([*(RULES_BY_NAME[n] for n in chosen), RULES_BY_NAME[name]])
+
+
 class _OutOfBudget(Exception):
     pass
 
@@ -173,18 +179,17 @@ class _Search:
     def allowed(self, op: str, name: str) -> bool:
         if op in self.rules:
             return self.rules[op].name == name
-        return compatible([*self.rules.values(), RULES_BY_NAME[name]])
+        return _joins_puzzle(frozenset(r.name for r in self.rules.values()), name)
 
-    def options(self, example: Example) -> list[tuple[str, tuple[int, ...]]]:
-        """The example's rows that the map allows, in the order they are tried: its joins, then the
-        catalog rows (rules by the prior of the operator's class, digits ascending)."""
-        joins = [(name, ()) for name in example.joins if self.allowed(example.operator, name)]
+    def mask(self, example: Example) -> tuple[list[str], int]:
+        """The example's joins and catalog rows (a bit set over its table) that the map allows."""
+        joins = [name for name in example.joins if self.allowed(example.operator, name)]
         table = example.table
         mask = table.full
         for name, members in table.by_rule.items():
             if not self.allowed(example.operator, name):
                 mask &= ~members
-        used = set(self.digits.values())
+        used = self.digits.values()
         for k, s in enumerate(example.symbols):
             if not mask:
                 break
@@ -193,12 +198,22 @@ class _Search:
             else:
                 for d in used:
                     mask &= ~table.by_digit.get((k, d), 0)
-        rows = []
+        return joins, mask
+
+    def count(self, example: Example) -> int:
+        joins, mask = self.mask(example)
+        return len(joins) + mask.bit_count()
+
+    def options(self, example: Example) -> Iterator[tuple[str, tuple[int, ...]]]:
+        """The allowed rows in the order they are tried: joins, then the catalog rows (rules by the
+        prior of the operator's class, digits ascending)."""
+        joins, mask = self.mask(example)
+        for name in joins:
+            yield name, ()
         while mask:
             low = mask & -mask
-            rows.append(table.rows[low.bit_length() - 1])
+            yield example.table.rows[low.bit_length() - 1]
             mask ^= low
-        return joins + rows
 
     def checkable(self, example: Example) -> bool:
         """Its rule is known and its operands' digits too: one computation settles it."""
@@ -213,7 +228,7 @@ class _Search:
         check = next((e for e in pending if self.checkable(e)), None)
         if check is not None:
             return self.check(check, [e for e in pending if e is not check])
-        counts = {e.number: len(self.options(e)) for e in pending}
+        counts = {e.number: self.count(e) for e in pending}
         self.emit("left: " + ", ".join(f"e{n} {c}" for n, c in counts.items()))
         example = min(pending, key=lambda e: (counts[e.number], e.number))
         rest = [e for e in pending if e is not example]
