@@ -174,26 +174,40 @@ def test_symbolic_replay_rejects_tampering():
             TRACER.replay(instance, bad)
 
 
-def test_drills_teach_catalog_rows_that_reproduce_their_signature():
+def _rows_reproduce(signature: str, name: str, row: str) -> bool:
+    lhs, result = signature.replace(" ", "", 1).split(" = ")
+    letters = dict(zip(dict.fromkeys(lhs + result.replace("#", "")), row, strict=True))
+    operands = "".join(letters[ch] for ch in lhs)
+    printed = RULES_BY_NAME[name].apply(operands[:2], operands[2:], "#")
+    return printed == "".join(letters.get(ch, ch) for ch in result)
+
+
+def test_drills_teach_catalog_entries_counts_and_prior_rows():
     from reasonlab.puzzles.trace_style import get_drills
+    from reasonlab.puzzles.traces.equation_numeric import prior_order
 
     drills = get_drills("equation", "stepwise")
-    records = drills.drills(random.Random(0), 5)
-    assert len(records) == 5 and records == drills.drills(random.Random(0), 5)
-    for question, answer in records:
+    records = drills.drills(random.Random(0), 9)
+    assert len(records) == 9 and records == drills.drills(random.Random(0), 9)
+    entries, counts, priors = records[0::3], records[1::3], records[2::3]
+    for question, answer in entries:
         signature = question.split("signature ")[1].rstrip("?")
-        lhs, result = signature.split(" = ")
         head, *rule_lines = answer.splitlines()
         assert head == f"{signature}: rows {sum(len(line.split()) - 1 for line in rule_lines)}"
         for line in rule_lines:
             name, *rows = line.split()
-            for row in rows:
-                letters = dict(
-                    zip(dict.fromkeys(lhs.replace(" ", "") + result.replace("#", "")), row, strict=True)
-                )
-                operands = "".join(letters[ch] for ch in lhs.replace(" ", ""))
-                printed = RULES_BY_NAME[name.rstrip(":")].apply(operands[:2], operands[2:], "#")
-                assert printed == "".join(letters.get(ch, ch) for ch in result)
+            assert all(_rows_reproduce(signature, name.rstrip(":"), row) for row in rows)
+    for question, answer in counts:
+        signature = question.split("signature ")[1].rstrip("?")
+        total, per_rule = answer.removeprefix(f"{signature}: rows ").rstrip(")").split(" (")
+        assert int(total) == sum(int(part.split()[1]) for part in per_rule.split(", "))
+    for question, answer in priors:
+        cls, mode, taken = (
+            question.removeprefix("Equation prior table: operator class ").rstrip("?").split(", ")
+        )
+        groups = tuple(taken.removeprefix("taken ").split()) if taken != "taken none" else ()
+        assert answer == ", ".join(prior_order(cls, mode.removeprefix("mode "), groups))
+        assert not any(RULES_BY_NAME[name].group in groups for name in answer.split(", "))
 
 
 def test_symbolic_deduce_floor_on_dev(dev_puzzles):

@@ -36,7 +36,7 @@ from functools import cache
 from itertools import permutations
 
 from reasonlab.puzzles.families._synthesis import boxed
-from reasonlab.puzzles.families.equation_priors import operator_class
+from reasonlab.puzzles.families.equation_priors import ARITHMETIC_GROUPS, OPERATOR_CLASSES, operator_class
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, SIGN, Rule, compatible
 from reasonlab.puzzles.families.equation_symbolic import SEPARATOR, signature, signature_index
 from reasonlab.puzzles.trace_style import StepKind
@@ -410,27 +410,51 @@ def replay_symbolic(instance, text: str) -> str:
 
 @dataclass(frozen=True)
 class SymbolicDrills:
-    """Drill records that teach catalog entries: a signature in, its rows out (entries of at most
-    ``max_rows`` rows, the ones a search can walk through)."""
+    """Drill records for what the equation traces recall, in turn:
+
+    - a catalog entry whole: a signature in, its rows out (entries of at most ``max_rows`` rows);
+    - a catalog entry's row count per rule, for any of the 4,205 signatures (signature lines and the
+      choice of the next example recall counts);
+    - a row of the prior table: an operator class, mode and taken groups in, the rules in order out
+      (numeric and symbolic traces break ties and guess unseen operators with it)."""
 
     family: str = "equation"
     style: str = "stepwise"
     max_rows: int = 40
 
     def drills(self, rng: random.Random, n: int) -> list[tuple[str, str]]:
-        entries = _drillable(self.max_rows)
-        out = []
-        for pattern in (
-            rng.sample(entries, min(n, len(entries))) if n <= len(entries) else rng.choices(entries, k=n)
-        ):
-            letters = signature_text(pattern)
-            rows = catalog_entry(pattern)
-            count = sum(len(v) for v in rows.values())
-            body = [f"{letters}: rows {count}"]
-            for name, digits in rows.items():
-                body.append(f"{name}: " + " ".join("".join(map(str, d)) for d in digits))
-            out.append((f"Catalog entry for the equation signature {letters}?", "\n".join(body)))
-        return out
+        makers = (self._entry, self._counts, self._prior_row)
+        return [makers[i % len(makers)](rng) for i in range(n)]
+
+    def _entry(self, rng: random.Random) -> tuple[str, str]:
+        pattern = rng.choice(_drillable(self.max_rows))
+        letters = signature_text(pattern)
+        rows = catalog_entry(pattern)
+        body = [f"{letters}: rows {sum(len(v) for v in rows.values())}"]
+        body += [
+            f"{name}: " + " ".join("".join(map(str, d)) for d in digits) for name, digits in rows.items()
+        ]
+        return f"Catalog entry for the equation signature {letters}?", "\n".join(body)
+
+    def _counts(self, rng: random.Random) -> tuple[str, str]:
+        pattern = rng.choice(_drillable(None))
+        letters = signature_text(pattern)
+        rows = catalog_entry(pattern)
+        per_rule = ", ".join(f"{name} {len(digits)}" for name, digits in rows.items())
+        return (
+            f"How many catalog rows has the equation signature {letters}?",
+            f"{letters}: rows {sum(len(v) for v in rows.values())} ({per_rule})",
+        )
+
+    def _prior_row(self, rng: random.Random) -> tuple[str, str]:
+        cls = rng.choice(OPERATOR_CLASSES)
+        mode = rng.choice(("plain", "flip", "open"))
+        taken = tuple(g for g in ARITHMETIC_GROUPS if rng.random() < 0.4)
+        row = prior_order(cls, mode, taken)
+        return (
+            f"Equation prior table: operator class {cls}, mode {mode}, taken {' '.join(taken) or 'none'}?",
+            ", ".join(row),
+        )
 
 
 def signature_text(pattern: tuple[int, ...]) -> str:
@@ -441,11 +465,12 @@ def signature_text(pattern: tuple[int, ...]) -> str:
 
 
 @cache
-def _drillable(max_rows: int) -> list[tuple[int, ...]]:
+def _drillable(max_rows: int | None) -> list[tuple[int, ...]]:
+    """The catalog's signatures (those of at most ``max_rows`` rows), in a fixed order."""
     return sorted(
         pattern
         for pattern, entry in signature_index().items()
-        if sum(len(v) for v in entry.values()) <= max_rows
+        if max_rows is None or sum(len(v) for v in entry.values()) <= max_rows
     )
 
 
