@@ -12,11 +12,14 @@ The procedure a model executes, one line per step:
 2. Prompt-level regularities as printed steps: an operator left with arithmetic rules of one mode
    fixes the puzzle's mode (``mode`` line), an operator left with one arithmetic group takes that
    group from the others (``group`` line); each strike is followed by the new state.
-3. The query's operator: one rule left is taken; several left are ordered by the documented prior
-   (:data:`PRIOR_ORDER`, memorised: per operator class, rules by how often they serve it in
-   labelled puzzles) and the first is taken. An operator the examples never show (a *guess* row)
-   first fixes every example operator the same way, then lists the rules the regularities leave it
-   and takes the first in prior order.
+3. The query's operator: one rule left is taken. Several left first meet the plain-meaning
+   preference (puzzles nearly always give exactly one arithmetic operator its plain meaning, so when
+   the other operators settle that count, the rules keeping it at one are preferred: ``plain``
+   line), then the documented prior: :func:`prior_order`, one memorised row per operator class,
+   mode and taken groups, the rules most likely first; the first is taken (``prior`` line). An
+   operator the examples never show (a *guess* row) first fixes every example operator that way,
+   then lists the rules the regularities leave it (``unseen`` line) and takes the first in prior
+   order.
 4. The query computed with the chosen rule in the same kind of line, the answer, ``\\boxed{}``.
 
 Replay re-executes the procedure on the prompt and requires every line to be the one it produces.

@@ -8,21 +8,26 @@ The procedure, one line per step:
    catalog (memorised; :class:`SymbolicDrills` teaches it) maps each of the 4,205 signatures of the
    22 arithmetic rules over all operand pairs to its rows: a rule and the digits of the letters
    (``mul 3165``: A=3 B=1 C=6 D=5); a result that repeats the operands adds a ``join`` row.
-2. A depth-first search. At each level the ``next`` example is the cheapest to settle: one whose
-   operator's rule is known and whose operands are known (one computation), then one with a known
-   rule and the fewest unknown operand symbols (a trial per digit), then the fewest catalog rows
-   (a trial per row). Each trial is one line ending ``ok`` or ``fail`` with the conflict named; an
-   ``ok`` extends the ``map`` (digits and rules so far, restated whenever it would fall out of
-   sight); a level with no option left prints ``back`` and the map it returns to. Rules of a new
-   operator that the puzzle regularities forbid (one mode, distinct groups) are cut in one line.
-   Rows are tried in a fixed order: rules by the documented prior of the operator's class, then
-   digits ascending. The first map that explains every example is taken.
-3. The query: its operator's rule (an unseen operator takes the first rule in the prior table that
-   the regularities leave), its operands' digits, one computation, the result written back in
-   symbols.
+2. A depth-first search with forward checking. An example whose operator's rule and operand digits
+   are known is settled at once by a ``check`` line: the rule computed on the digits and compared
+   with the result symbol by symbol (a new symbol takes its digit; a clash is named: ``fail % is 4``).
+   Otherwise a ``left`` line recalls, for every open example, how many of its catalog rows the map
+   allows (rows whose letters agree with the digits fixed, whose rule is the operator's own or one
+   the puzzle regularities leave: one mode, distinct groups); a 0 ends the branch. The example with
+   the fewest is ``next``, and each of its allowed rows is tried in turn (``row`` lines: the row's
+   digits written on the symbols), rules in the prior table's order for the operator's class, digits
+   ascending. A ``back`` line leaves an exhausted level, and the ``map`` (digits and rules so far) is
+   restated after each new rule, after each ``back`` and whenever it would fall out of sight. The
+   first map that explains every example is taken (a full search changes the answer on 5 in 390 dev
+   rows and costs six times the lines).
+3. The query: its operator's rule (an unseen operator takes the first rule of its prior table row
+   that the regularities leave), its operands' digits (symbols the map leaves open try the unused
+   digits, ascending, until every digit of the result has a symbol), one computation, the result
+   written back in symbols.
 
-The search is bounded by a fixed number of trial lines (never the clock); a puzzle whose search
-does not finish within it, or whose query needs a symbol the map does not fix, gets no trace.
+The search is bounded by a fixed number of row and check lines and of characters (never the clock):
+a puzzle whose search does not finish within them, or whose answer cannot be written in the
+prompt's symbols, gets no trace.
 Replay re-executes the procedure on the prompt and requires every line to be the one it produces.
 """
 
