@@ -77,15 +77,23 @@ def test_a_settled_mode_strikes_the_other_mode_then_one_plain_meaning_is_preferr
     assert answer == RULES_BY_NAME["flip_absdiff"].apply("06", "77", "-")
 
 
-def test_a_guess_row_lists_the_candidates_and_takes_the_first_in_prior_order():
+def test_a_guess_row_votes_with_the_prior_weights_of_the_rules_left_to_it():
     text = prompt(["79-12 = 67", "27-05 = 22", "65-21 = 44", "65?19 = 5905"], "06@77")
     trace, answer = traced(text)
-    unseen = next(line for line in trace.splitlines() if line.startswith("unseen @"))
-    assert "taken mul sub" in unseen and "flip_add" in unseen and "mul" not in unseen.split("->")[1]
-    prior = next(line for line in trace.splitlines() if line.startswith("prior @"))
-    chosen = RULES_BY_NAME[prior.split(" -> ")[1]]
-    assert prior.split(": ")[1].split(", ")[0] == chosen.name
-    assert answer == chosen.apply("06", "77", "@")
+    lines = trace.splitlines()
+    unseen = next(line for line in lines if line.startswith("unseen @"))
+    candidates = unseen.split(" -> ")[1].split()
+    assert "taken mul sub" in unseen and "flip_add" in candidates
+    assert not any(RULES_BY_NAME[name].group in ("mul", "sub") for name in candidates)
+    weights_line = next(line for line in lines if line.startswith("weights @"))
+    weights = dict(item.split() for item in weights_line.split(": ")[1].split(", "))
+    assert sorted(weights) == sorted(candidates)
+    totals: dict[str, int] = {}
+    for name, weight in weights.items():
+        result = RULES_BY_NAME[name].apply("06", "77", "@")
+        totals[result] = totals.get(result, 0) + int(weight)
+    vote = next(line for line in lines if line.startswith("vote: "))
+    assert vote.endswith(f"-> {answer}") and totals[answer] == max(totals.values())
 
 
 def test_traces_are_deterministic_and_replay_rejects_tampering():

@@ -39,7 +39,7 @@ from reasonlab.puzzles.families.equation_priors import (
     operator_class,
     puzzle_style,
 )
-from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule, render
+from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule, render
 from reasonlab.puzzles.trace_style import StepKind
 from reasonlab.puzzles.traces.procedure import finished, replay_against
 
@@ -64,12 +64,12 @@ RULES_BY_GROUP = _rules_by_group()
 
 
 @cache
-def prior_order(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> tuple[str, ...]:
-    """The documented tie-break, one row per context: an operator of this class, in a puzzle of this
-    mode (``flip``, ``plain`` or ``open``) whose other operators hold the ``taken`` arithmetic groups.
-    The rules it may take, most likely first under the shipped priors (a join by its class's join
-    share; an arithmetic rule by its group's share among the free groups and its variant's share in
-    the mode); inventory order breaks ties. A table of 4 classes x 3 modes x 8 group sets."""
+def prior_weights(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> dict[str, float]:
+    """The documented prior, one row per context: an operator of this class, in a puzzle of this mode
+    (``flip``, ``plain`` or ``open``) whose other operators hold the ``taken`` arithmetic groups. The
+    rules it may take, each with its probability under the shipped priors (a join by its class's
+    join share; an arithmetic rule by its group's share among the free groups and its variant's share
+    in the mode), normalised over the row. A table of 8 classes x 3 modes x 8 group sets."""
     priors = default_priors()
     cls = operator_class_name
     free = [g for g in ARITHMETIC_GROUPS if g not in taken]
@@ -91,6 +91,14 @@ def prior_order(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> 
         if mode == "open":
             weight *= flip_share if rule.flip else 1 - flip_share
         weights[rule.name] = weight
+    total = sum(weights.values())
+    return {name: weight / total for name, weight in weights.items()}
+
+
+@cache
+def prior_order(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`prior_weights`'s row as an order: the rules most likely first (inventory order on ties)."""
+    weights = prior_weights(operator_class_name, mode, taken)
     position = {rule.name: i for i, rule in enumerate(INVENTORY)}
     return tuple(sorted(weights, key=lambda name: (-weights[name], position[name])))
 
@@ -249,7 +257,7 @@ def _plain_preference(state: _State, op: str) -> Iterator[str]:
     elif arithmetic and all(not r.plain_meaning for o in arithmetic for r in state.rules[o]):
         preferred, reason = (
             [r for r in rules if r.plain_meaning],
-            f"{' '.join(arithmetic)} have no plain rule",
+            f"{' '.join(arithmetic)} {'has' if len(arithmetic) == 1 else 'have'} no plain rule",
         )
     else:
         return
@@ -300,13 +308,48 @@ def _unseen_candidates(state: _State) -> tuple[str, list[Rule]]:
     return f"mode {mode}, taken {' '.join(taken) or 'none'}", candidates
 
 
+def _vote(state: _State, query) -> Iterator[str]:
+    """An unseen operator's answer: the prior table's row for its context with each rule's weight in
+    percent, the query computed under every rule the row holds, and the answer whose rules weigh most
+    (the first listed on a tie). Returns the answer."""
+    op = query.operator
+    cls, mode, taken = _context(state, op)
+    weights = prior_weights(cls, mode, taken)
+    names = {rule.name for rule in state.rules[op]}
+    ranked = [RULES_BY_NAME[name] for name in prior_order(cls, mode, taken) if name in names]
+    percent = {rule.name: round(100 * weights[rule.name]) for rule in ranked}
+    yield (
+        f"weights {op} ({cls}, {mode}, taken {' '.join(taken) or 'none'}): "
+        + ", ".join(f"{rule.name} {percent[rule.name]}" for rule in ranked)
+    )
+    yield operand_line(f"query {query.text}", query.text)
+    for group in GROUP_ORDER:
+        alive = [rule for rule in ranked if trace_group(rule) == group]
+        if alive:
+            lines, _ = group_lines(group, alive, query.left, query.right, op, None)
+            yield from lines
+    votes: dict[str, list[int]] = {}
+    for rule in ranked:
+        answer = rule.apply(query.left, query.right, op)
+        if answer is not None:
+            votes.setdefault(answer, []).append(percent[rule.name])
+    best = max(votes, key=lambda answer: sum(votes[answer]))  # the first listed wins a tie
+    parts = [
+        f"{answer} = {parts[0]}"
+        if len(parts) == 1
+        else f"{answer} = {'+'.join(map(str, parts))} = {sum(parts)}"
+        for answer, parts in votes.items()
+    ]
+    yield f"vote: {', '.join(parts)} -> {best}"
+    return best
+
+
 def numeric_lines(instance) -> Iterator[str]:
     """The trace's lines; stops early (the caller sees no answer line) when no rule fits an operator."""
     order = list(dict.fromkeys(eq.operator for eq, _ in instance.examples))
     state = _State(order=[], rules={})
     for op in order:
         examples = [(eq, result) for eq, result in instance.examples if eq.operator == op]
-        yield f"operator {op}: {len(examples)} example{'s' if len(examples) > 1 else ''}"
         state.order.append(op)
         state.rules[op] = list(INVENTORY)
         for eq, result in examples:
@@ -336,7 +379,10 @@ def numeric_lines(instance) -> Iterator[str]:
         yield f"unseen {query.operator}: {facts} -> " + " ".join(r.name for r in candidates)
         state.order.append(query.operator)
         state.rules[query.operator] = candidates
-        yield from _choose(state, query.operator, plain_count=False)
+        answer = yield from _vote(state, query)
+        yield f"answer {answer}"
+        yield boxed(answer)
+        return
     rule = state.rules[query.operator][0]
     yield operand_line(f"query {query.text}", query.text)
     lines, _ = group_lines(trace_group(rule), [rule], query.left, query.right, query.operator, None)
@@ -379,11 +425,6 @@ def _digit_bound(match: re.Match[str]) -> str | None:
 
 
 NUMERIC_STEP_KINDS: tuple[StepKind, ...] = (
-    StepKind(
-        "operator",
-        re.compile(r"operator (?P<c_op>\S): (?P<count>\d+) examples?"),
-        "open an operator: count its examples in the prompt",
-    ),
     StepKind(
         "operands",
         re.compile(
@@ -458,7 +499,7 @@ NUMERIC_STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         "plain",
         re.compile(
-            r"plain: (?P<c_ops>.+) (?:has a plain rule|have no plain rule), so (?P<c_op>\S) prefers (?P<c_rules>[\w ]+)"
+            r"plain: (?P<c_ops>.+) (?:has a plain rule|ha(?:s|ve) no plain rule), so (?P<c_op>\S) prefers (?P<c_rules>[\w ]+)"
         ),
         "one arithmetic operator per puzzle keeps its plain meaning: prefer the rules that keep that count at one",
         choice=True,
@@ -473,6 +514,19 @@ NUMERIC_STEP_KINDS: tuple[StepKind, ...] = (
         "unseen",
         re.compile(r"unseen (?P<c_op>\S): mode (?P<mode>\w+), taken (?P<taken>[\w ]+) -> (?P<rules>[\w ]+)"),
         "an operator absent from the examples may take a join or a free group in the puzzle's mode",
+    ),
+    StepKind(
+        "weights",
+        re.compile(r"weights (?P<c_op>\S) \((?P<cls>[^)]+)\): (?P<c_rules>\w+ \d+(?:, \w+ \d+)*)"),
+        "recall an unseen operator's row of the prior table with each rule's weight in percent",
+        separators=re.compile(r"\s+\d+(?:,\s*|$)"),  # cites the rule names; the weights are recalled
+    ),
+    StepKind(
+        "vote",
+        re.compile(r"vote: (?P<c_votes>.+) -> (?P<answer>\S+)"),
+        "add the weights of the rules giving each answer and take the heaviest (the first on a tie)",
+        choice=True,
+        separators=re.compile(r"\s*=\s*\d+(?=,|$)|[\s,+=]+"),  # cites answers and weights, not the sums
     ),
     StepKind(
         "answer",

@@ -328,20 +328,24 @@ def compute(rule: Rule, left: str, right: str) -> tuple[str, str | None]:
 
 
 def _query_rule(search: _Search, op: str) -> Iterator[str]:
-    """The query operator's rule: known from the examples, else the first the prior table allows."""
+    """The query operator's rule: known from the examples, else the first of its prior table row
+    (the rules the regularities leave it, listed as the numeric traces list them)."""
     if op in search.rules:
         return
-    fixed = list(search.rules.values())
-    modes = {r.flip for r in fixed if not r.is_join}
-    mode = ("flip" if next(iter(modes)) else "plain") if modes else "open"
-    taken = tuple(sorted({r.group for r in fixed if not r.is_join}))
-    allowed = [name for name in prior_order(operator_class(op, False), mode, taken)]
+    fixed = [r for r in search.rules.values() if not r.is_join]
+    modes = {r.flip for r in fixed}
+    mode = ("flip" if modes.pop() else "plain") if len(modes) == 1 else "open"
+    taken = tuple(sorted({r.group for r in fixed}))
     cls = operator_class(op, False)
-    search.rules[op] = RULES_BY_NAME[allowed[0]]
+    order = prior_order(cls, mode, taken)
+    search.rules[op] = RULES_BY_NAME[order[0]]
+    yield f"unseen {op}: mode {mode}, taken {' '.join(taken) or 'none'} -> " + " ".join(
+        r.name for r in INVENTORY if r.name in order
+    )
     yield (
-        f"unseen {op} ({cls}, {mode}, taken {' '.join(taken) or 'none'}): "
-        + ", ".join(allowed[:5])
-        + f" -> {allowed[0]}"
+        f"prior {op} ({cls}, {mode}, taken {' '.join(taken) or 'none'}): "
+        + ", ".join(order)
+        + f" -> {order[0]}"
     )
 
 
@@ -530,11 +534,6 @@ SYMBOLIC_STEP_KINDS: tuple[StepKind, ...] = (
         "back",
         re.compile(r"back from e(?P<n>\d)"),
         "no option of this example fits: return to the previous choice",
-    ),
-    StepKind(
-        "unseen_rule",
-        re.compile(r"unseen (?P<c_op>\S) \((?P<cls>[^)]+)\): (?P<rules>[\w, ]+) -> (?P<rule>\w+)"),
-        "an operator the examples never show takes the first rule of its prior table row",
     ),
     StepKind(
         "query",
