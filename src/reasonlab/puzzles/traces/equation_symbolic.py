@@ -23,7 +23,8 @@ The procedure, one line per step:
 3. The query: its operator's rule (an unseen operator takes the first rule of its prior table row
    that the regularities leave), its operands' digits (symbols the map leaves open try the unused
    digits, ascending, until every digit of the result has a symbol), one computation, the result
-   written back in symbols.
+   written back in symbols. A map under which the answer cannot be written is a dead end: the
+   search goes on from it like from any other.
 
 The search is bounded by a fixed number of row and check lines and of characters (never the clock):
 a puzzle whose search does not finish within them, or whose answer cannot be written in the
@@ -39,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import permutations
+from typing import Any
 
 from reasonlab.puzzles.families._synthesis import boxed
 from reasonlab.puzzles.families.equation_priors import ARITHMETIC_GROUPS, OPERATOR_CLASSES, operator_class
@@ -146,6 +148,8 @@ class _OutOfBudget(Exception):
 @dataclass
 class _Search:
     examples: list[Example]
+    query: Any
+    answer: str | None = None
     lines: list[str] = field(default_factory=list)
     digits: dict[str, int] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
@@ -229,7 +233,7 @@ class _Search:
     # -- the search
     def solve(self, pending: list[Example]) -> bool:
         if not pending:
-            return True
+            return self.answer_query()
         check = next((e for e in pending if self.checkable(e)), None)
         if check is not None:
             return self.check(check, [e for e in pending if e is not check])
@@ -246,6 +250,32 @@ class _Search:
                     return True
         self.emit(f"back from e{example.number}")
         return False
+
+    def answer_query(self) -> bool:
+        """At a map that explains every example: the query's rule and value, written in symbols. A
+        map under which the answer cannot be written is a dead end like any other."""
+        op = self.query.operator
+        unseen = op not in self.rules
+        for line in _query_rule(self, op):
+            self.emit(line)
+        rule = self.rules[op]
+        if rule.is_join:
+            work, answer = compute(rule, self.query.left, self.query.right)
+            self.trial(f"query {self.query.text}: {work}")
+        else:
+            steps = _query_value(self, self.query, rule)
+            while True:
+                try:
+                    self.trial(next(steps))
+                except StopIteration as done:
+                    answer = done.value
+                    break
+        if answer is None:
+            if unseen:
+                del self.rules[op]
+            return False
+        self.answer = answer
+        return True
 
     def _descend(self, example: Example, new: dict[str, int], rule: Rule | None, rest: list[Example]) -> bool:
         self.digits.update(new)
@@ -381,27 +411,15 @@ def symbolic_lines(instance) -> Iterator[str]:
     examples = [_example(i, eq, result) for i, (eq, result) in enumerate(instance.examples, start=1)]
     for e in examples:
         yield f"e{e.number} {e.text}: {e.letters}, rows {e.row_count}"
-    search = _Search(examples)
+    search = _Search(examples, instance.query)
     try:
         found = search.solve(examples)
     except _OutOfBudget:
         return  # no trace: the search did not finish within its budget
     yield from search.lines
-    if not found:
-        return
-    query = instance.query
-    yield from _query_rule(search, query.operator)
-    rule = search.rules[query.operator]
-    if rule.is_join:
-        work, printed = compute(rule, query.left, query.right)
-        yield f"query {query.text}: {work}"
-        answer = printed
-    else:
-        answer = yield from _query_value(search, query, rule)
-        if answer is None:
-            return
-    yield f"answer {answer}"
-    yield boxed(answer)
+    if found:
+        yield f"answer {search.answer}"
+        yield boxed(search.answer)
 
 
 def trace_symbolic(instance) -> str | None:
