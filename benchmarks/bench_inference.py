@@ -4,12 +4,14 @@ bench` itself costs.
     OMP_NUM_THREADS=1 python benchmarks/bench_inference.py [--repeats 3] [--train-steps 300]
 
 1. INT8 speed and memory: a random-init llama-style model of ~24M parameters (hidden 576, 6 layers),
-   16 puzzle prompts, batch 8, 32 new tokens: tokens/s of torch's dynamic INT8 against fp32 (median of
+   16 puzzle prompts (the built-in sample), batch 8, 32 new tokens: tokens/s of torch's dynamic INT8 against fp32 (median of
    the per-repeat ratios, each repeat timing both) and serialized weight bytes (targets >= 1.5x, <= 0.35x).
-2. A trained model: a small llama (~1M parameters) trained here from random on unit-conversion puzzles
-   with their traces (which copy the examples' values, like every family's traces), then on held-out
-   puzzles: INT8 greedy token agreement with fp32 (target >= 99%) and prompt lookup against plain greedy
-   decoding, one request at a time (target >= 1.3x tokens/s, byte-identical completions).
+2. A trained model: the quickstart's (`reasonlab run`: a tiny llama trained on Roman-numeral traces that
+   restate the query and convert it place by place, with its LoRA adapter), on its 100 held-out puzzles:
+   INT8 greedy token agreement with fp32, teacher-forced and in free runs (target >= 99%), the accuracy
+   delta, and prompt lookup against plain greedy decoding one request at a time (target >= 1.3x tokens/s,
+   byte-identical completions). `--quickstart-run DIR` reuses a finished `reasonlab run` directory;
+   otherwise the quickstart runs first (seed 0).
 3. `reasonlab bench`'s harness overhead: its own time against the backend's (target < 2%).
 Each figure is printed with the load average, as the machine may be shared.
 """
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import tempfile
 import time
@@ -26,15 +27,15 @@ from pathlib import Path
 
 import torch
 
-from reasonlab.analysis.bench import agreement, measure
+from reasonlab.analysis.bench import agreement, choice_agreement, greedy_choices, measure
 from reasonlab.inference.base import GenerationSettings, generate_all
 from reasonlab.inference.factory import BackendConfig, make_backend
-from reasonlab.inference.prompts import prompt_ids, puzzle_requests
+from reasonlab.inference.prompts import puzzle_requests
 from reasonlab.models.tiny import build_tokenizer
-from reasonlab.puzzles.families import get_family
-from reasonlab.puzzles.trace_style import get_tracer
+from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.synth.records import THINK_CLOSE, final_sentence
+from reasonlab.runs.evaluate import data_path, load_eval_config
+from reasonlab.scoring.metric import extract, verify
 
 
 def save_llama(directory: Path, *, hidden: int, layers: int, intermediate: int, seed: int) -> Path:
@@ -63,55 +64,6 @@ def save_llama(directory: Path, *, hidden: int, layers: int, intermediate: int, 
     return directory
 
 
-def unit_puzzles(seed: int, count: int, style: str) -> list[tuple[Puzzle, str]]:
-    """(puzzle, completion) pairs: the completion is what the model writes after the template's <think>."""
-    family, tracer = get_family("unit"), get_tracer("unit", style)
-    rng = random.Random(seed)
-    pairs = []
-    for i in range(count):
-        puzzle = family.generate(rng)
-        trace = tracer.trace(family.parse(puzzle.prompt))
-        pairs.append(
-            (
-                Puzzle(f"u{seed}-{i}", puzzle.prompt, puzzle.answer),
-                f"{trace}{THINK_CLOSE}{final_sentence(puzzle.answer)}",
-            )
-        )
-    return pairs
-
-
-def train(directory: Path, pairs: list[tuple[Puzzle, str]], steps: int, seed: int) -> None:
-    """Plain next-token training on the completions (prompt tokens masked), enough to make a fixture
-    model that writes trace-shaped text; not a recipe (that is `reasonlab train`)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(directory)
-    model = AutoModelForCausalLM.from_pretrained(directory)
-    examples = []
-    for request, (_, completion) in zip(puzzle_requests([p for p, _ in pairs]), pairs, strict=True):
-        prompt = prompt_ids(tokenizer, request, enable_thinking=True)
-        answer = tokenizer.encode(completion, add_special_tokens=False) + [tokenizer.eos_token_id]
-        examples.append((prompt + answer, [-100] * len(prompt) + answer))
-    torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps, pct_start=0.05)
-    rng = random.Random(seed)
-    model.train()
-    for step in range(steps):
-        batch = rng.sample(examples, 8)
-        width = max(len(ids) for ids, _ in batch)
-        ids = torch.tensor([x + [tokenizer.pad_token_id] * (width - len(x)) for x, _ in batch])
-        labels = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch])
-        loss = model(input_ids=ids, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        if step % 50 == 0 or step == steps - 1:
-            print(f"  train step {step}: loss {loss.item():.3f}", flush=True)
-    model.save_pretrained(directory)
-
-
 def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -121,7 +73,7 @@ def int8_speed(workdir: Path, repeats: int) -> None:
     from transformers import AutoModelForCausalLM
 
     params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model).parameters())
-    requests = puzzle_requests([p for p, _ in unit_puzzles(1, 16, "compact")])
+    requests = puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles[:16])
     settings = GenerationSettings(max_tokens=32)
     ratios, memory = [], None
     for _ in range(repeats):
@@ -143,55 +95,71 @@ def int8_speed(workdir: Path, repeats: int) -> None:
     )
 
 
-def trained_model_checks(workdir: Path, steps: int, repeats: int) -> None:
-    model = save_llama(workdir / "trained", hidden=128, layers=4, intermediate=384, seed=0)
-    started = time.perf_counter()
-    train(model, unit_puzzles(2, 2000, "compact"), steps, seed=0)
-    print(f"  trained {steps} steps in {time.perf_counter() - started:.0f} s")
-    heldout = [p for p, _ in unit_puzzles(3, 32, "compact")]
-    requests = puzzle_requests(heldout)
-    settings = GenerationSettings(max_tokens=256)
-    from transformers import AutoTokenizer
+def quickstart_model(workdir: Path, run: Path | None) -> tuple[Path, Path, list[Puzzle]]:
+    """(model, adapter, held-out puzzles) of a finished quickstart run, run here first when not given."""
+    if run is None:
+        from reasonlab.quickstart import load_quickstart_config, run_quickstart
 
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
-    fp32 = generate_all(
-        make_backend(BackendConfig(model=str(model), device="cpu", max_batch_size=8)), requests, settings
+        run = workdir / "quickstart"
+        started = time.perf_counter()
+        result = run_quickstart(load_quickstart_config(), run)
+        print(
+            f"  quickstart: {result.accuracy_after:.0%} held-out after training, {time.perf_counter() - started:.0f} s"
+        )
+    model = next(
+        p.parent for p in sorted((run / "sft-full").rglob("config.json")) if "checkpoint" not in str(p)
     )
-    int8 = generate_all(
-        make_backend(BackendConfig(model=str(model), device="cpu", max_batch_size=8, quantization="int8")),
-        requests,
-        settings,
+    adapter = next(
+        p.parent
+        for p in sorted((run / "sft-lora").rglob("adapter_config.json"))
+        if "checkpoint" not in str(p)
     )
+    return model, adapter, read_puzzles(run / "data" / "heldout.csv").puzzles
+
+
+def trained_model_checks(workdir: Path, run: Path | None, repeats: int) -> None:
+    model, adapter, heldout = quickstart_model(workdir, run)
+    requests = puzzle_requests(heldout)
+    settings = GenerationSettings(max_tokens=64)
+    common = {"model": str(model), "adapter": str(adapter), "device": "cpu"}
+    plain = make_backend(BackendConfig(**common, max_batch_size=16))
+    quantized = make_backend(BackendConfig(**common, max_batch_size=16, quantization="int8"))
+    fp32, int8 = generate_all(plain, requests, settings), generate_all(quantized, requests, settings)
+    encode = lambda text: plain.tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
     agreed = agreement(fp32, int8, encode)
-    print(
-        f"INT8 on the trained model: greedy token agreement {agreed['token_agreement']:.2%}, identical completions "
-        f"{agreed['identical']:.1%} of {agreed['rows']}"
+    texts = {key: c.text for key, c in fp32.items()}
+    forced = choice_agreement(
+        greedy_choices(plain, requests, texts), greedy_choices(quantized, requests, texts)
     )
-    print("  a completion:", fp32[heldout[0].id].text[:300].replace("\n", " | "))
+    accuracy = {
+        name: sum(verify(p.answer, extract(completions[p.id].text)) for p in heldout) / len(heldout)
+        for name, completions in (("fp32", fp32), ("int8", int8))
+    }
+    print(
+        f"INT8 on the quickstart's trained model ({len(heldout)} held-out puzzles): teacher-forced greedy token "
+        f"agreement {forced:.2%}; free runs: {agreed['token_agreement']:.2%} of tokens before the first "
+        f"divergence, {agreed['identical']:.1%} identical; accuracy fp32 {accuracy['fp32']:.1%}, int8 "
+        f"{accuracy['int8']:.1%}"
+    )
+    print("  a completion:", fp32[heldout[0].id].text[:200].replace("\n", " | "))
     ratios, identical = [], True
     for _ in range(repeats):
-        speeds = {}
+        points = {}
         for method in ("none", "prompt_lookup"):
-            config = BackendConfig(
-                model=str(model), device="cpu", max_batch_size=1, refill_tokens=None, speculative=method
-            )
-            point, completions = measure(
+            config = BackendConfig(**common, max_batch_size=1, refill_tokens=None, speculative=method)
+            points[method] = measure(
                 lambda c=config: make_backend(c), requests, settings, knob="max_batch_size", value=1
             )
-            speeds[method] = (point, completions)
-        ratios.append(speeds["prompt_lookup"][0].tokens_per_s / speeds["none"][0].tokens_per_s)
-        identical &= {k: c.text for k, c in speeds["prompt_lookup"][1].items()} == {
-            k: c.text for k, c in speeds["none"][1].items()
-        }
+        (plain_point, plain_rows), (lookup_point, lookup_rows) = points["none"], points["prompt_lookup"]
+        ratios.append(lookup_point.tokens_per_s / plain_point.tokens_per_s)
+        identical &= {k: c.text for k, c in lookup_rows.items()} == {k: c.text for k, c in plain_rows.items()}
         print(
-            f"  plain {speeds['none'][0].tokens_per_s:.1f} tokens/s, prompt lookup "
-            f"{speeds['prompt_lookup'][0].tokens_per_s:.1f} tokens/s "
-            f"({speeds['prompt_lookup'][0].tokens_per_target_forward:.2f} tokens per target forward)"
+            f"  plain {plain_point.tokens_per_s:.1f} tokens/s, prompt lookup {lookup_point.tokens_per_s:.1f} tokens/s "
+            f"({lookup_point.tokens_per_target_forward:.2f} tokens per target forward)"
         )
     print(
-        f"Prompt lookup on trace completions, one request at a time: {statistics.median(ratios):.2f}x tokens/s "
-        f"(median of {repeats}), byte-identical: {identical}; {load()}"
+        f"Prompt lookup on the trained model's trace completions, one request at a time: "
+        f"{statistics.median(ratios):.2f}x tokens/s (median of {repeats}), byte-identical: {identical}; {load()}"
     )
 
 
@@ -209,7 +177,9 @@ def bench_overhead(workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--train-steps", type=int, default=800)
+    parser.add_argument(
+        "--quickstart-run", type=Path, default=None, help="A finished `reasonlab run` directory."
+    )
     parser.add_argument("--only", choices=("int8", "trained", "overhead"), default=None)
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -218,7 +188,7 @@ def main() -> None:
         if args.only in (None, "int8"):
             int8_speed(workdir, args.repeats)
         if args.only in (None, "trained"):
-            trained_model_checks(workdir, args.train_steps, args.repeats)
+            trained_model_checks(workdir, args.quickstart_run, args.repeats)
         if args.only in (None, "overhead"):
             bench_overhead(workdir)
 
