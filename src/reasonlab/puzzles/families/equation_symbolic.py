@@ -59,20 +59,45 @@ def signature(text: str) -> tuple[Signature, tuple[str, ...]]:
     return tuple(pattern), tuple(seen)
 
 
+_LABELS = "abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
+_UNLABELLED = str.maketrans(dict.fromkeys(_LABELS + SIGN))  # deletes all but the digits not yet labelled
+
+
 @cache
 def signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
     """signature -> rule name -> digit tuples (distinct digits in first-appearance order), for every
-    non-join rule and every operand pair."""
-    index: dict[Signature, dict[str, list[tuple[int, ...]]]] = defaultdict(lambda: defaultdict(list))
+    non-join rule and every operand pair. Built with ``str.translate``: each operand pair's digits are
+    relabelled once, then each rule's result is relabelled with them."""
+    operands = []
+    for i in range(10000):
+        text = f"{i:04d}"
+        distinct = "".join(dict.fromkeys(text))
+        relabel = str.maketrans(distinct, _LABELS[: len(distinct)])
+        operands.append(
+            (relabel, text.translate(relabel) + SEPARATOR, tuple(map(int, distinct)), len(distinct))
+        )
+    index: dict[str, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
+    fresh_relabels: dict[tuple[str, int], dict[int, int]] = {}
     for rule in INVENTORY:
         if rule.is_join:
             continue
-        for i, result in enumerate(result_table(rule.name)):
+        by_key: dict[str, list[tuple[int, ...]]] = {}
+        for result, (relabel, head, digits, known) in zip(result_table(rule.name), operands, strict=True):
             if result is None:
                 continue
-            pattern, digits = signature(f"{i:04d}{SEPARATOR}{result}")
-            index[pattern][rule.name].append(tuple(map(int, digits)))
-    return {k: dict(v) for k, v in index.items()}
+            text = result.translate(relabel)
+            fresh = text.translate(_UNLABELLED)
+            if fresh:  # result digits absent from the operands: the next letters, in order of appearance
+                fresh = "".join(dict.fromkeys(fresh))
+                if (fresh, known) not in fresh_relabels:
+                    fresh_relabels[fresh, known] = str.maketrans(fresh, _LABELS[known : known + len(fresh)])
+                text = text.translate(fresh_relabels[fresh, known])
+                digits = digits + tuple(map(int, fresh))
+            by_key.setdefault(head + text, []).append(digits)
+        for key, tuples in by_key.items():
+            index[key][rule.name] = tuples
+    codes = {SIGN: -1, SEPARATOR: -2} | {label: k for k, label in enumerate(_LABELS)}
+    return {tuple(codes[ch] for ch in key): rules for key, rules in index.items()}
 
 
 @dataclass(frozen=True, slots=True)
