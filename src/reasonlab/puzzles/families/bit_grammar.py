@@ -415,19 +415,23 @@ def search(values: list[int], target: int, full: int) -> list[tuple[str | None, 
             rest = values[start:] if start else values
             second_mask = second_mask0 ^ (second_mask1 & u)
             domain = domain0 ^ (domain1 & u)
-            if second_mask.bit_count() >= domain.bit_count():
-                second_value = (second_value0 ^ (second_value1 & u)) & second_mask
-                seconds = compress(range(start, n), map(second_value.__eq__, map(second_mask.__and__, rest)))
-            else:
-                # on the domain the last argument is constant ^ (linear & v): keep the v some operand matches
+            # on the domain the last argument is constant ^ (linear & v), whatever else v is
+            constant = (key0 ^ (key1 & u)) & domain
+            linear = (key2 ^ (key12 & u)) & domain
+            join_stronger = second_mask.bit_count() < domain.bit_count()
+            if join_stronger and not linear and not where(domain, constant):
+                continue  # no operand can be the last argument, whatever the second
+            if join_stronger and linear:
+                # keep the v for which some operand matches the last argument on the domain
                 if domain not in projections:
                     projections[domain] = set(map(domain.__and__, values))
-                constant = (key0 ^ (key1 & u)) & domain
-                linear = (key2 ^ (key12 & u)) & domain
                 seconds = compress(
                     range(start, n),
                     map(projections[domain].__contains__, map(constant.__xor__, map(linear.__and__, rest))),
                 )
+            else:
+                second_value = (second_value0 ^ (second_value1 & u)) & second_mask
+                seconds = compress(range(start, n), map(second_value.__eq__, map(second_mask.__and__, rest)))
             for b in seconds:
                 v = values[b]
                 if b == a or (fail0 ^ (fail1 & u) ^ ((fail2 ^ (fail12 & u)) & v)):
