@@ -22,7 +22,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import permutations
+from itertools import groupby, permutations
+from operator import itemgetter
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -39,7 +40,7 @@ from reasonlab.puzzles.types import Solution
 SEPARATOR = "\x01"  # between operands and result in a signature's text (never a prompt character)
 UNWRITABLE = "\x02"  # stands for a digit without a symbol when a result is written in symbols
 MAX_HYPOTHESES = 5000  # digit maps (with their rules) enumerated per puzzle; dev.csv's largest has 10,120
-MAX_SEARCH_NODES = 500_000  # search steps per puzzle; dev.csv's largest needs about 60,000
+MAX_SEARCH_NODES = 100_000  # search steps per puzzle; dev.csv's largest search takes about 10,000
 MAX_QUERY_HYPOTHESES = 100_000  # (digit map, query digits, query rule) hypotheses voted per puzzle
 
 Signature = tuple[int, ...]  # first-appearance index per character; -1 marker, -2 separator
@@ -141,30 +142,38 @@ class OptionTable:
         return (1 << len(self.options)) - 1
 
 
-def _mask(ids: list[int], size: int) -> int:
-    bits = bytearray((size + 7) // 8)
-    for i in ids:
-        bits[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(bits, "little")
+_NO_DIGIT = 10  # a digit column's entry for an option with fewer symbols (a join)
+# bytes.translate tables turning a digit column into the binary text of the options holding one digit
+_HOLDS = [bytes.maketrans(bytes([d]), b"1") for d in range(10)]
+_ZERO = bytes.maketrans(bytes(range(10 + 1)), b"0" * (10 + 1))
+
+
+def _holding(column: bytes, digit: int) -> int:
+    """Bit set of the options whose entry in ``column`` is ``digit`` (C-level over the column)."""
+    return int(column.translate(_HOLDS[digit]).translate(_ZERO)[::-1], 2)
 
 
 @cache
 def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTable:
-    by_digit: dict[tuple[int, int], list[int]] = defaultdict(list)
-    by_rule: dict[str, list[int]] = defaultdict(list)
-    by_any_digit: dict[int, list[int]] = defaultdict(list)
-    for i, (name, values) in enumerate(options):
-        by_rule[name].append(i)
-        for k, v in enumerate(values):
-            by_digit[k, v].append(i)
-            by_any_digit[v].append(i)
-    n = len(options)
-    return OptionTable(
-        options,
-        {k: _mask(ids, n) for k, ids in by_digit.items()},
-        {k: _mask(ids, n) for k, ids in by_rule.items()},
-        {k: _mask(ids, n) for k, ids in by_any_digit.items()},
-    )
+    names = list(map(itemgetter(0), options))
+    by_rule: dict[str, int] = {}
+    start = 0
+    for name, run in groupby(names):  # options come grouped by rule: one bit range per group
+        count = len(list(run))
+        by_rule[name] = by_rule.get(name, 0) | ((1 << count) - 1) << start
+        start += count
+    rows = list(map(itemgetter(1), options))
+    width = max(map(len, rows), default=0)
+    if rows and min(map(len, rows)) < width:
+        rows = [values + (_NO_DIGIT,) * (width - len(values)) for values in rows]
+    by_digit: dict[tuple[int, int], int] = {}
+    by_any_digit: dict[int, int] = {}
+    for k in range(width):
+        column = bytes(map(itemgetter(k), rows))
+        for digit in sorted(set(column) - {_NO_DIGIT}):
+            by_digit[k, digit] = _holding(column, digit)
+            by_any_digit[digit] = by_any_digit.get(digit, 0) | by_digit[k, digit]
+    return OptionTable(options, by_digit, by_rule, by_any_digit)
 
 
 @cache
