@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import groupby, permutations
-from operator import itemgetter
+from operator import itemgetter, mul
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -406,7 +406,7 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
         for s, d in digits.items():
             writing[ord("0") + d] = s
         for extra in completions:
-            index = base + sum(p * d for p, d in zip(place, extra, strict=True))
+            index = base + sum(map(mul, place, extra)) if extra else base
             for s, d in zip(free, extra, strict=True):
                 writing[ord("0") + d] = s
             for rule, table, join_answer, weight in choices:
