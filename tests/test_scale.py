@@ -45,7 +45,7 @@ def test_solve_on_ray_gives_the_local_predictions(cluster, tmp_path):
 def test_ray_tasks_ran_in_other_processes(cluster):
     import os
 
-    from reasonlab.runs.scale import ray_session
+    from reasonlab.workers import ray_session
 
     def pid() -> int:
         return os.getpid()
