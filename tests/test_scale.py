@@ -1,4 +1,5 @@
-"""Fan-out over a real local Ray cluster (2 CPUs) gives the local run's predictions, in the same order."""
+"""Fan-out over a real local Ray cluster (2 CPUs) gives the local run's outputs, in the same order: solve's
+predictions, synth's files byte for byte, eval's completions."""
 
 from __future__ import annotations
 
@@ -53,3 +54,23 @@ def test_ray_tasks_ran_in_other_processes(cluster):
     with ray_session() as session:
         pids = session.get([session.remote(pid).remote() for _ in range(4)])
     assert os.getpid() not in pids
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_synth_on_ray_writes_the_local_bytes(cluster, tmp_path, suffix):
+    from typer.testing import CliRunner
+
+    from reasonlab.cli.main import app
+    from reasonlab.cli.puzzles import sample_csv
+
+    runner = CliRunner()
+    # 450 rows: three chunks of 200, so the order of chunks coming back from Ray matters
+    common = ["synth", "--n", "450", "--seed", "7", "--tokenizer", "none", "--avoid", str(sample_csv())]
+    common += ["--mix", "gravity=1,unit=1,cipher=1,numeral=1"]
+    local = runner.invoke(app, [*common, "--out", str(tmp_path / f"local{suffix}"), "--workers", "1"])
+    assert local.exit_code == 0, local.output
+    fanned = runner.invoke(app, [*common, "--out", str(tmp_path / f"ray{suffix}"), "--ray", "local"])
+    assert fanned.exit_code == 0, fanned.output
+    assert "Ray local" in fanned.output
+    written = (tmp_path / f"ray{suffix}").read_bytes()
+    assert written == (tmp_path / f"local{suffix}").read_bytes() and written.count(b"\n") >= 450
