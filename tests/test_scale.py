@@ -74,3 +74,26 @@ def test_synth_on_ray_writes_the_local_bytes(cluster, tmp_path, suffix):
     assert "Ray local" in fanned.output
     written = (tmp_path / f"ray{suffix}").read_bytes()
     assert written == (tmp_path / f"local{suffix}").read_bytes() and written.count(b"\n") >= 450
+
+
+def _completions(run_dir) -> list[tuple]:
+    import json
+
+    lines = (run_dir / "completions.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    return sorted((r["id"], r["completion"], r["answer"], r["completion_tokens"]) for r in rows if "id" in r)
+
+
+def test_eval_on_ray_gives_the_local_completions(cluster, tmp_path):
+    from reasonlab.runs.evaluate import load_eval_config, run_eval
+
+    # the solver backend over the built-in sample rows (96 rows: six tasks of 16, two replicas)
+    settings = ["data.path=sample", "backend.kind=solver", "generation.max_tokens=7680", "report=false"]
+    local = run_eval(load_eval_config(None, settings), tmp_path / "local")
+    fanned = run_eval(load_eval_config(None, [*settings, "backend.ray=local"]), tmp_path / "ray")
+    assert fanned.metrics["overall"]["accuracy"] == local.metrics["overall"]["accuracy"] > 0.5
+    completions = _completions(tmp_path / "ray")
+    assert (
+        completions == _completions(tmp_path / "local")
+        and len(completions) == fanned.metrics["overall"]["rows"]
+    )
