@@ -24,7 +24,6 @@ def _yaml(path: Path, settings: dict) -> Path:
 
 def _commands(tmp_path: Path) -> dict[str, list[str]]:
     """Each command with a valid config (the shipped one, or a small one written here)."""
-    synth = _yaml(tmp_path / "synth.yaml", {"n": 2, "out": str(tmp_path / "s.csv"), "workers": 1})
     traces = _yaml(tmp_path / "traces.yaml", {"input": str(sample_csv()), "out": str(tmp_path / "t.jsonl")})
     return {
         "eval": ["eval", str(CONFIGS / "solver-eval.yaml")],
@@ -33,7 +32,7 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
         "train sft": ["train", "sft", str(CONFIGS / "nemotron-sft.yaml")],
         "train grpo": ["train", "grpo", str(CONFIGS / "nemotron-grpo.yaml")],
         "tune": ["tune", str(CONFIGS / "tune-sft.yaml")],
-        "synth": ["synth", str(synth)],
+        "synth": ["synth", str(CONFIGS / "synth.yaml")],
         "traces": ["traces", str(traces)],
     }
 
@@ -100,3 +99,12 @@ def test_traces_config_form_gives_the_input_form(tmp_path):
     result = runner.invoke(app, ["traces", str(config), f"out={by_config}", *common])
     assert result.exit_code == 0, result.output
     assert by_config.read_bytes() == by_input.read_bytes() and by_config.stat().st_size > 0
+
+
+def test_shipped_synth_config_validates():
+    from reasonlab.runs.config import load_config
+    from reasonlab.synth.config import SynthConfig
+
+    config = load_config(SynthConfig, CONFIGS / "synth.yaml", ["ray=auto", "n=10"])
+    assert config.records and config.ray == "auto" and config.n == 10
+    assert set(config.mix) == {"bit", "cipher", "equation", "gravity", "numeral", "unit"}
