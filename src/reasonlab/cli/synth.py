@@ -355,6 +355,8 @@ def traces(
     """
     # A YAML file is the config; any other path is the input CSV (the command's first form).
     paths = [a for a in arguments or [] if "=" not in a and Path(a).suffix not in _CONFIG_SUFFIXES]
+    if len(paths) > 1:
+        raise fail(f"one input CSV, not {len(paths)}: {', '.join(paths)}")
     options = {
         "input": paths[-1] if paths else None,
         "out": out,
