@@ -1,0 +1,4 @@
+"""Analysis of models: architecture costs from a configuration (``inspect``) and MoE routing (``experts``).
+
+Sits above ``inference`` and ``training`` and below ``runs`` and ``cli``.
+"""
