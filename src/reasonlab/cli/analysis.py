@@ -102,5 +102,70 @@ def inspect_command(
         console.print(f"published figures: {note}", highlight=False)
 
 
+def experts_command(
+    model: Annotated[str, typer.Argument(help="A Nemotron-H model directory or id, or tiny:nemotron-h.")],
+    data: Annotated[
+        Path, typer.Option(help="Puzzles (CSV id,prompt,answer) or SFT records (JSONL/Parquet).")
+    ],
+    out: Annotated[Path, typer.Option(help="Directory for experts.json and report.html.")],
+    adapter: Annotated[
+        Path | None, typer.Option(help="A PEFT adapter: also measure how it changes the routing.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per forward pass.")] = 16,
+    dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")] = "auto",
+    suggest_targets: Annotated[
+        int, typer.Option(help="List the N experts per layer most specific to --families as LoRA targets.")
+    ] = 0,
+    families: Annotated[
+        str | None, typer.Option(help="Comma-separated families for --suggest-targets (default: all).")
+    ] = None,
+    preset: Annotated[
+        str,
+        typer.Option(help="The suggested targets keep this preset's parts other than the routed experts."),
+    ] = "competition-attention",
+) -> None:
+    """Which experts the MoE routers choose: per layer, family, token class and trace step kind; loads,
+    entropies, divergences, co-activation, and routing drift under an adapter."""
+    from reasonlab.analysis.experts import ExpertsError, load_rows, route
+    from reasonlab.analysis.experts_metrics import suggest_targets as suggest
+    from reasonlab.analysis.experts_metrics import summarise
+    from reasonlab.analysis.experts_report import write_report
+    from reasonlab.cli._console import progress_bar
+    from reasonlab.training.config import ModelSpec
+    from reasonlab.training.modeling import load_model
+
+    try:
+        rows = load_rows(data, limit=limit)
+        loaded, tokenizer, _ = load_model(ModelSpec(name_or_path=model, dtype=dtype))
+        with progress_bar("routing", len(rows)) as advance:
+            counts = route(
+                loaded, tokenizer, rows, batch_size=batch_size, adapter=adapter, progress=advance, name=model
+            )
+    except (ExpertsError, OSError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    summary = summarise(counts)
+    if suggest_targets:
+        chosen = families.split(",") if families else counts.groups["family"]
+        try:
+            suggestion = suggest(counts, chosen, suggest_targets, preset)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        summary["suggested_targets"] = {
+            "families": suggestion.families,
+            "experts": suggestion.experts,
+            "modules": suggestion.modules,
+            "lora": {"layout": "per-expert", "targets": suggestion.targets},
+        }
+        stdout.print_json(json.dumps(summary["suggested_targets"]["lora"]))
+    figures, page = write_report(out, summary, title="Expert routing")
+    stdout.print(
+        f"{summary['rows']:,} rows, {summary['tokens']:,} tokens; mean normalised entropy "
+        f"{sum(summary['all']['entropy']) / len(summary['all']['entropy']):.3f}; wrote {figures} and {page}",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("inspect")(inspect_command)
+    app.command("experts")(experts_command)
