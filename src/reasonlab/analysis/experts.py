@@ -18,7 +18,7 @@ the counts into loads, entropies, divergences and target suggestions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,17 +213,21 @@ class RoutingCounts:
         """Count one batch: ``outputs`` restricted to real tokens; ``labels[axis]`` the group id of each
         token, -1 for none (a token outside every trace step)."""
         for axis, ids in labels.items():
-            chosen = ids >= 0
-            self.tokens[axis].index_add_(0, ids[chosen], torch.ones(int(chosen.sum()), dtype=torch.float64))
+            self.tokens[axis] += torch.bincount(ids[ids >= 0], minlength=len(self.groups[axis]))
         for position, layer in enumerate(self.layers):
             indices, weights = outputs[layer]
-            onehot = torch.zeros(len(indices), self.experts, dtype=torch.float64).scatter_(1, indices, 1.0)
-            weighted = torch.zeros_like(onehot).scatter_(1, indices, weights.to(torch.float64))
             for axis, ids in labels.items():
                 chosen = ids >= 0
-                self.slots[axis][position].index_add_(0, ids[chosen], onehot[chosen])
-                self.weights[axis][position].index_add_(0, ids[chosen], weighted[chosen])
-            self.coactivation[position] += onehot.T @ onehot
+                # One bin per (group, expert): a token's k choices land in its group's row.
+                bins = (ids[chosen, None] * self.experts + indices[chosen]).flatten()
+                size = len(self.groups[axis]) * self.experts
+                self.slots[axis][position] += torch.bincount(bins, minlength=size).view(-1, self.experts)
+                chosen_weights = weights[chosen].flatten().to(torch.float64)
+                self.weights[axis][position] += torch.bincount(bins, chosen_weights, minlength=size).view(
+                    -1, self.experts
+                )
+            onehot = torch.zeros(len(indices), self.experts).scatter_(1, indices, 1.0)
+            self.coactivation[position] += (onehot.T @ onehot).to(torch.float64)
 
     def add_drift(self, base: dict, adapted: dict, families: torch.Tensor) -> None:
         if self.drift is None:
@@ -234,11 +238,6 @@ class RoutingCounts:
             shared = (a * b).sum(1)
             jaccard = shared / (2 * self.top_k - shared)
             self.drift[position].index_add_(0, families, jaccard.to(torch.float64))
-
-
-def _tokenize(tokenizer, rows: Sequence[RoutedText]):
-    encoded = tokenizer([r.text for r in rows], return_offsets_mapping=True, add_special_tokens=False)
-    return encoded["input_ids"], encoded["offset_mapping"]
 
 
 def _step_ids(row: RoutedText, offsets, step_index: dict[str, int]) -> list[int]:
@@ -253,12 +252,53 @@ def _step_ids(row: RoutedText, offsets, step_index: dict[str, int]) -> list[int]
     return ids
 
 
+def group_names(rows: Sequence[RoutedText]) -> dict[str, list[str]]:
+    """The groups the counts are kept for: families, token classes and (when any row has them) step kinds."""
+    groups = {"family": sorted({r.family for r in rows}), "token_class": list(TOKEN_CLASSES)}
+    steps = sorted({kind for r in rows for *_, kind in r.steps})
+    if steps:
+        groups["step_kind"] = steps
+    return groups
+
+
+@dataclass(frozen=True)
+class Batch:
+    ids: torch.Tensor  # (rows, width), right-padded
+    mask: torch.Tensor  # 1 for real tokens
+    labels: dict[str, torch.Tensor]  # axis -> each real token's group id (-1: none), in row order
+    rows: int
+
+
+def batches(
+    tokenizer, rows: Sequence[RoutedText], groups: dict[str, list[str]], size: int
+) -> Iterator[Batch]:
+    """``rows`` tokenized, labelled and padded, ``size`` rows at a time, shortest first (little padding)."""
+    encoded = tokenizer([r.text for r in rows], return_offsets_mapping=True, add_special_tokens=False)
+    input_ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
+    family_index = {f: i for i, f in enumerate(groups["family"])}
+    step_index = {s: i for i, s in enumerate(groups.get("step_kind", ()))}
+    order = sorted(range(len(rows)), key=lambda i: len(input_ids[i]))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    for begin in range(0, len(order), size):
+        chunk = order[begin : begin + size]
+        ids, mask = _padded([input_ids[i] for i in chunk], pad)
+        labels = {
+            "family": [[family_index[rows[i].family]] * len(input_ids[i]) for i in chunk],
+            "token_class": [token_classes(rows[i].text, offsets[i]) for i in chunk],
+        }
+        if step_index:
+            labels["step_kind"] = [_step_ids(rows[i], offsets[i], step_index) for i in chunk]
+        real = mask.flatten().bool()
+        flat = {axis: _padded(values, -1)[0].flatten()[real] for axis, values in labels.items()}
+        yield Batch(ids, mask, flat, len(chunk))
+
+
 def route(
     model,
     tokenizer,
     rows: Sequence[RoutedText],
     *,
-    batch_size: int = 16,
+    batch_size: int = 32,
     adapter: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     name: str = "",
@@ -271,39 +311,20 @@ def route(
         model = PeftModel.from_pretrained(model, str(adapter))
     model.eval()
     recorder = RouterRecorder(model)
-    families = sorted({r.family for r in rows})
-    steps = sorted({kind for r in rows for *_, kind in r.steps})
-    groups = {"family": families, "token_class": list(TOKEN_CLASSES)}
-    if steps:
-        groups["step_kind"] = steps
+    groups = group_names(rows)
     counts = RoutingCounts(name, recorder.layers, recorder.experts, recorder.top_k, groups)
-    family_index = {f: i for i, f in enumerate(families)}
-    step_index = {s: i for i, s in enumerate(steps)}
-    input_ids, offsets = _tokenize(tokenizer, rows)
-    order = sorted(range(len(rows)), key=lambda i: len(input_ids[i]))  # little padding per batch
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with recorder, torch.inference_mode():
-        for begin in range(0, len(order), batch_size):
-            chunk = order[begin : begin + batch_size]
-            ids, mask = _padded([input_ids[i] for i in chunk], pad)
-            real = mask.flatten().bool()
-            labels = {
-                "family": [[family_index[rows[i].family]] * len(input_ids[i]) for i in chunk],
-                "token_class": [token_classes(rows[i].text, offsets[i]) for i in chunk],
-            }
-            if steps:
-                labels["step_kind"] = [_step_ids(rows[i], offsets[i], step_index) for i in chunk]
-            flat = {axis: _padded(values, -1)[0].flatten()[real] for axis, values in labels.items()}
+        for batch in batches(tokenizer, rows, groups, batch_size):
             if adapter is not None:
                 with model.disable_adapter():
-                    base = _routed(model, recorder, ids, mask)
-                counts.add_drift(base, _routed(model, recorder, ids, mask), flat["family"])
+                    base = routed(model, recorder, batch)
+                counts.add_drift(base, routed(model, recorder, batch), batch.labels["family"])
             else:
-                base = _routed(model, recorder, ids, mask)
-            counts.add(base, flat)
-            counts.rows += len(chunk)
+                base = routed(model, recorder, batch)
+            counts.add(base, batch.labels)
+            counts.rows += batch.rows
             if progress:
-                progress(len(chunk))
+                progress(batch.rows)
     return counts
 
 
@@ -318,8 +339,13 @@ def _padded(sequences: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.T
     return values, mask
 
 
-def _routed(model, recorder: RouterRecorder, ids: torch.Tensor, mask: torch.Tensor) -> dict:
+def forward(model, batch: Batch) -> None:
+    """The batch through the model, without the logits nobody reads (only the last position's)."""
+    model(input_ids=batch.ids, attention_mask=batch.mask, use_cache=False, logits_to_keep=1)
+
+
+def routed(model, recorder: RouterRecorder, batch: Batch) -> dict:
     """One forward pass; each MoE layer's (expert ids, weights) of the real tokens, in row order."""
-    model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1)
-    real = mask.flatten().bool()
+    forward(model, batch)
+    real = batch.mask.flatten().bool()
     return {layer: (indices[real], weights[real]) for layer, (indices, weights) in recorder.take().items()}

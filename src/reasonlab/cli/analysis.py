@@ -112,7 +112,7 @@ def experts_command(
         Path | None, typer.Option(help="A PEFT adapter: also measure how it changes the routing.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Rows per forward pass.")] = 16,
+    batch_size: Annotated[int, typer.Option(help="Rows per forward pass.")] = 32,
     dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")] = "auto",
     suggest_targets: Annotated[
         int, typer.Option(help="List the N experts per layer most specific to --families as LoRA targets.")
