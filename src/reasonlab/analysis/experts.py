@@ -133,7 +133,8 @@ def load_rows(path: str | Path, *, limit: int | None = None, step_kinds: StepKin
         messages = record.get("messages")
         if not messages or messages[-1].get("role") != "assistant":
             raise ExpertsError(f"{path}, record {number}: needs messages ending in the assistant's turn")
-        family = record.get("family") or _family(messages[0]["content"])
+        user = next((m["content"] for m in messages if m.get("role") == "user"), "")
+        family = record.get("family") or _family(user)
         text = render_chat(messages, add_generation_prompt=False)
         answer_start = text.rfind(messages[-1]["content"])
         steps = step_spans(text, answer_start, family, step_kinds(family)) if answer_start >= 0 else ()
@@ -341,11 +342,20 @@ def _padded(sequences: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.T
 
 def forward(model, batch: Batch) -> None:
     """The batch through the model, without the logits nobody reads (only the last position's)."""
-    model(input_ids=batch.ids, attention_mask=batch.mask, use_cache=False, logits_to_keep=1)
+    device = model.device
+    model(
+        input_ids=batch.ids.to(device),
+        attention_mask=batch.mask.to(device),
+        use_cache=False,
+        logits_to_keep=1,
+    )
 
 
 def routed(model, recorder: RouterRecorder, batch: Batch) -> dict:
-    """One forward pass; each MoE layer's (expert ids, weights) of the real tokens, in row order."""
+    """One forward pass; each MoE layer's (expert ids, weights) of the real tokens, in row order, on the CPU."""
     forward(model, batch)
     real = batch.mask.flatten().bool()
-    return {layer: (indices[real], weights[real]) for layer, (indices, weights) in recorder.take().items()}
+    return {
+        layer: (indices.cpu()[real], weights.cpu()[real])
+        for layer, (indices, weights) in recorder.take().items()
+    }

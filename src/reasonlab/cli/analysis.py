@@ -114,6 +114,9 @@ def experts_command(
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per forward pass.")] = 32,
     dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")] = "auto",
+    device: Annotated[
+        str, typer.Option(help="Where the model runs: auto (a GPU when there is one), cpu, cuda.")
+    ] = "auto",
     suggest_targets: Annotated[
         int, typer.Option(help="List the N experts per layer most specific to --families as LoRA targets.")
     ] = 0,
@@ -127,6 +130,8 @@ def experts_command(
 ) -> None:
     """Which experts the MoE routers choose: per layer, family, token class and trace step kind; loads,
     entropies, divergences, co-activation, and routing drift under an adapter."""
+    import torch
+
     from reasonlab.analysis.experts import ExpertsError, load_rows, route
     from reasonlab.analysis.experts_metrics import suggest_targets as suggest
     from reasonlab.analysis.experts_metrics import summarise
@@ -138,6 +143,9 @@ def experts_command(
     try:
         rows = load_rows(data, limit=limit)
         loaded, tokenizer, _ = load_model(ModelSpec(name_or_path=model, dtype=dtype))
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        loaded.to(device)
         with progress_bar("routing", len(rows)) as advance:
             counts = route(
                 loaded, tokenizer, rows, batch_size=batch_size, adapter=adapter, progress=advance, name=model
