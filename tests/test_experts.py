@@ -212,4 +212,9 @@ def test_cli_writes_json_and_report(tmp_path, puzzles_csv):
     assert summary["rows"] == 12 and summary["experts"] == 4 and summary["top_k"] == 2
     assert summary["suggested_targets"]["lora"]["layout"] == "per-expert"
     page = (out / "report.html").read_text()
-    assert page.count("data:image/svg+xml;base64,") >= 3
+    assert page.count("data:image/svg+xml;base64,") == 3
+    assert {p.name for p in out.glob("*.svg")} == {
+        "family-load.svg",
+        "family-pairs.svg",
+        "token-class-load.svg",
+    }

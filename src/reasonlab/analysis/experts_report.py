@@ -118,21 +118,27 @@ def drift_figure(summary: dict):
     return figure
 
 
-def figures(summary: dict) -> list[tuple[str, bytes]]:
+def figures(summary: dict) -> list[tuple[str, str, bytes]]:
+    """(file stem, caption, SVG) of every heatmap the summary has data for."""
     drawn = [
-        ("Expert load per family", svg_bytes(family_load_figure(summary))),
-        ("Family x family", svg_bytes(family_pair_figure(summary))),
+        ("family-load", "Expert load per family", svg_bytes(family_load_figure(summary))),
+        ("family-pairs", "Family x family", svg_bytes(family_pair_figure(summary))),
         (
+            "token-class-load",
             "Expert load per token class",
             svg_bytes(group_load_figure(summary, "token_class", "token classes")),
         ),
     ]
     if "step_kind" in summary["groups"]:
         drawn.append(
-            ("Expert load per step kind", svg_bytes(group_load_figure(summary, "step_kind", "step kinds")))
+            (
+                "step-kind-load",
+                "Expert load per step kind",
+                svg_bytes(group_load_figure(summary, "step_kind", "step kinds")),
+            )
         )
     if "drift" in summary:
-        drawn.append(("Routing drift under the adapter", svg_bytes(drift_figure(summary))))
+        drawn.append(("drift", "Routing drift under the adapter", svg_bytes(drift_figure(summary))))
     return drawn
 
 
@@ -151,11 +157,11 @@ def _table(summary: dict) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def html_report(summary: dict, title: str = "Expert routing") -> str:
+def html_report(summary: dict, drawn: list[tuple[str, str, bytes]], title: str = "Expert routing") -> str:
     images = "".join(
         f'<figure><img alt="{html.escape(caption)}" src="data:image/svg+xml;base64,'
         f'{base64.b64encode(svg).decode("ascii")}"><figcaption>{html.escape(caption)}</figcaption></figure>'
-        for caption, svg in figures(summary)
+        for _, caption, svg in drawn
     )
     shape = (
         f"{summary['rows']:,} rows, {summary['tokens']:,} tokens; {len(summary['moe_layers'])} MoE layers, "
@@ -177,9 +183,12 @@ tr th:first-child {{ text-align: left; }} figure {{ margin: 1em 0; }} img {{ max
 
 
 def write_report(out: Path, summary: dict, title: str = "Expert routing") -> tuple[Path, Path]:
-    """``experts.json`` and ``report.html`` in ``out``."""
+    """``experts.json``, ``report.html`` and each heatmap as ``<name>.svg`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     figures_json, page = out / "experts.json", out / "report.html"
     figures_json.write_text(json.dumps(summary) + "\n", encoding="utf-8")
-    page.write_text(html_report(summary, title), encoding="utf-8")
+    drawn = figures(summary)
+    for stem, _, svg in drawn:
+        (out / f"{stem}.svg").write_bytes(svg)
+    page.write_text(html_report(summary, drawn, title), encoding="utf-8")
     return figures_json, page
