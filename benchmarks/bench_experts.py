@@ -6,9 +6,11 @@
 1. The whole analysis as ``reasonlab experts`` runs it (rows read and classified, model loaded, every
    batch routed and counted, metrics, experts.json and report.html), timed by stage.
 2. The hooks' cost: the same batches through the model without hooks and with the router recorder
-   (hooks plus selecting the real tokens' expert ids), alternating, ``--repeats`` times; the cost is the
-   median over repeats of (hooked - plain) / plain forward time. Counting (``RoutingCounts.add``) is timed
-   apart: it is the analysis' own work, not the hooks'.
+   (hooks plus selecting the real tokens' expert ids), alternating, ``--repeats`` times; the cost is
+   (hooked - plain) / plain forward time, in CPU time (which other processes on a shared machine disturb
+   little) and in wall time, with the median over repeats. Counting (``RoutingCounts.add``) is timed
+   apart: it is the analysis' own work, not the hooks'. "total CPU" bounds the wall time of the whole
+   analysis on idle cores.
 Puzzles come from ``--csv`` (default: the development set when present), else are generated.
 """
 
@@ -31,7 +33,6 @@ from reasonlab.analysis.experts import (
     group_names,
     load_rows,
     route,
-    routed,
 )
 from reasonlab.analysis.experts_metrics import summarise
 from reasonlab.analysis.experts_report import write_report
@@ -74,35 +75,62 @@ def whole_run(args, csv: Path, out: Path) -> dict[str, float]:
     return times
 
 
-def hook_cost(args, csv: Path) -> tuple[list[float], float, float]:
+class TimedRecorder(RouterRecorder):
+    """The router recorder, with the time spent inside its hooks added up."""
+
+    spent = 0.0
+
+    def _hook(self, layer: int):
+        record = super()._hook(layer)
+
+        def timed(module, args, output):
+            start = time.perf_counter()
+            record(module, args, output)
+            self.spent += time.perf_counter() - start
+
+        return timed
+
+
+def hook_cost(args, csv: Path) -> dict[str, list[float]]:
+    """Per repeat, as shares of the plain forward's time: the hooks' own work (their callbacks plus taking
+    the real tokens' outputs), measured directly; the difference hooked - plain forward in wall and CPU
+    time (on a shared machine, noisier than the effect); the counting. And the plain forward's seconds."""
     model, tokenizer, _ = load_model(ModelSpec(name_or_path=args.model))
     model.eval()
     rows = load_rows(csv, limit=args.rows)
     groups = group_names(rows)
     prepared = list(batches(tokenizer, rows, groups, args.batch_size))
-    recorder = RouterRecorder(model)
+    recorder = TimedRecorder(model)
     counts = RoutingCounts("", recorder.layers, recorder.experts, recorder.top_k, groups)
-    costs, counting, plain_total = [], 0.0, 0.0
+    results: dict[str, list[float]] = {"work": [], "wall": [], "cpu": [], "counting": [], "plain_s": []}
     with torch.inference_mode():
         for _ in range(args.repeats):
-            plain = hooked = 0.0
+            spent = {(hooks, clock): 0.0 for hooks in (False, True) for clock in ("wall", "cpu")}
+            recorder.spent = taking = counting = 0.0
             for index, batch in enumerate(prepared):
                 # Alternate which goes first, so warm caches favour neither.
                 for hooks_on in (index % 2 == 0, index % 2 == 1):
-                    start = time.perf_counter()
+                    wall, cpu = time.perf_counter(), time.process_time()
                     if hooks_on:
                         with recorder:
-                            outputs = routed(model, recorder, batch)
-                        hooked += time.perf_counter() - start
+                            forward(model, batch)
                     else:
                         forward(model, batch)
-                        plain += time.perf_counter() - start
+                    spent[hooks_on, "wall"] += time.perf_counter() - wall
+                    spent[hooks_on, "cpu"] += time.process_time() - cpu
+                start = time.perf_counter()
+                outputs = recorder.take(batch.mask)
+                taking += time.perf_counter() - start
                 start = time.perf_counter()
                 counts.add(outputs, batch.labels)
                 counting += time.perf_counter() - start
-            costs.append((hooked - plain) / plain)
-            plain_total += plain
-    return costs, counting / args.repeats, plain_total / args.repeats
+            plain = spent[False, "wall"]
+            results["work"].append((recorder.spent + taking) / plain)
+            for clock in ("wall", "cpu"):
+                results[clock].append(spent[True, clock] / spent[False, clock] - 1)
+            results["counting"].append(counting / plain)
+            results["plain_s"].append(plain)
+    return results
 
 
 def main() -> None:
@@ -128,12 +156,16 @@ def main() -> None:
             "total CPU",
         ):
             print(f"  {stage:18s} {times[stage]:7.1f} s")
-        costs, counting, plain = hook_cost(args, csv)
-    print(f"forward without hooks: {plain:.1f} s per pass over the rows")
-    print(
-        f"hook cost: median {statistics.median(costs):+.1%} of forward time ({', '.join(f'{c:+.1%}' for c in costs)})"
-    )
-    print(f"counting (not hooks): {counting:.1f} s per pass, {counting / plain:.1%} of forward time")
+        cost = hook_cost(args, csv)
+
+    def spread(values: list[float]) -> str:
+        return f"median {statistics.median(values):+.1%} ({', '.join(f'{v:+.1%}' for v in values)})"
+
+    print(f"forward without hooks: {statistics.median(cost['plain_s']):.1f} s wall per pass over the rows")
+    print(f"hooks' own work (callbacks + taking the real tokens' outputs): {spread(cost['work'])} of forward")
+    print(f"hooked - plain forward, CPU time: {spread(cost['cpu'])}")
+    print(f"hooked - plain forward, wall time: {spread(cost['wall'])}")
+    print(f"counting (the analysis, not the hooks): {spread(cost['counting'])} of forward")
     print(f"load average: {os.getloadavg()}")
 
 

@@ -179,9 +179,13 @@ class RouterRecorder:
             handle.remove()
         self._handles = []
 
-    def take(self) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    def take(self, mask: torch.Tensor) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        """The recorded (expert ids, weights) of the tokens where ``mask`` is 1, in row order, on the CPU."""
         outputs, self.outputs = self.outputs, {}
-        return outputs
+        real = mask.flatten().bool()
+        return {
+            layer: (indices.cpu()[real], weights.cpu()[real]) for layer, (indices, weights) in outputs.items()
+        }
 
 
 @dataclass
@@ -352,10 +356,6 @@ def forward(model, batch: Batch) -> None:
 
 
 def routed(model, recorder: RouterRecorder, batch: Batch) -> dict:
-    """One forward pass; each MoE layer's (expert ids, weights) of the real tokens, in row order, on the CPU."""
+    """One forward pass; each MoE layer's (expert ids, weights) of the real tokens."""
     forward(model, batch)
-    real = batch.mask.flatten().bool()
-    return {
-        layer: (indices.cpu()[real], weights.cpu()[real])
-        for layer, (indices, weights) in recorder.take().items()
-    }
+    return recorder.take(batch.mask)
