@@ -76,7 +76,7 @@ def family_pair_figure(summary: dict):
             axis.text(
                 j,
                 i,
-                f"{value:.2f}",
+                f"{value:.2g}",
                 ha="center",
                 va="center",
                 fontsize="x-small",
