@@ -148,6 +148,8 @@ def test_suggested_targets_are_modules_of_the_grader_layout(tiny, rows, tiny_mod
     assert pattern.fullmatch("backbone.layers.2.mixer.q_proj")  # the preset's other parts are kept
     with pytest.raises(ValueError, match="no tokens of family"):
         suggest_targets(counts, ["chess"], 1)
+    with pytest.raises(ValueError, match="unknown preset"):
+        suggest_targets(counts, counts.groups["family"][:1], 1, preset="attention-ish")
 
 
 def test_step_kinds_of_sft_records(tiny, tmp_path):
@@ -205,12 +207,18 @@ def test_cli_writes_json_and_report(tmp_path, puzzles_csv):
             str(out),
             "--suggest-targets",
             "1",
+            "--families",
+            "cipher,equation",
+            "--preset",
+            "none",
         ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "experts.json").read_text())
     assert summary["rows"] == 12 and summary["experts"] == 4 and summary["top_k"] == 2
-    assert summary["suggested_targets"]["lora"]["layout"] == "per-expert"
+    suggested = summary["suggested_targets"]
+    assert suggested["lora"]["layout"] == "per-expert" and suggested["families"] == ["cipher", "equation"]
+    assert "q_proj" not in suggested["lora"]["targets"]  # --preset none: the experts only
     page = (out / "report.html").read_text()
     assert page.count("data:image/svg+xml;base64,") == 3
     assert {p.name for p in out.glob("*.svg")} == {

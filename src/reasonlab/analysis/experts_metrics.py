@@ -25,7 +25,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
 from reasonlab.analysis.experts import RoutingCounts
-from reasonlab.training.targets import PER_EXPERT, expand_parts, nemotron_targets
+from reasonlab.training.targets import PER_EXPERT, PRESETS, expand_parts, nemotron_targets
 
 DECIMALS = 5
 
@@ -170,7 +170,9 @@ def suggest_targets(
         rf"backbone\.layers\.{layer}\.mixer\.experts\.({'|'.join(map(str, ids))})\.(up_proj|down_proj)"
         for layer, ids in experts.items()
     )
-    parts = [p for p in expand_parts(preset) or [] if p != "routed_experts"] if preset else []
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    parts = [p for p in expand_parts(preset) if p != "routed_experts"] if preset else []
     others = nemotron_targets(parts, PER_EXPERT).target_modules if parts else ""
     targets = f"{others}|{expert_pattern}" if others else expert_pattern
     return TargetSuggestion(list(families), experts, modules, targets)

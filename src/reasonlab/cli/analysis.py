@@ -121,11 +121,14 @@ def experts_command(
         int, typer.Option(help="List the N experts per layer most specific to --families as LoRA targets.")
     ] = 0,
     families: Annotated[
-        str | None, typer.Option(help="Comma-separated families for --suggest-targets (default: all).")
+        str | None, typer.Option(help="Comma-separated families for --suggest-targets, e.g. bit,equation.")
     ] = None,
     preset: Annotated[
         str,
-        typer.Option(help="The suggested targets keep this preset's parts other than the routed experts."),
+        typer.Option(
+            help="The suggested targets keep this preset's parts other than the routed experts "
+            "('none': the experts only)."
+        ),
     ] = "competition-attention",
 ) -> None:
     """Which experts the MoE routers choose: per layer, family, token class and trace step kind; loads,
@@ -140,6 +143,8 @@ def experts_command(
     from reasonlab.training.config import ModelSpec
     from reasonlab.training.modeling import load_model
 
+    if suggest_targets and not families:
+        raise fail("--suggest-targets needs --families: the experts specific to which families?")
     try:
         rows = load_rows(data, limit=limit)
         loaded, tokenizer, _ = load_model(ModelSpec(name_or_path=model, dtype=dtype))
@@ -154,9 +159,9 @@ def experts_command(
         raise fail(str(exc)) from None
     summary = summarise(counts)
     if suggest_targets:
-        chosen = families.split(",") if families else counts.groups["family"]
         try:
-            suggestion = suggest(counts, chosen, suggest_targets, preset)
+            chosen = families.split(",")
+            suggestion = suggest(counts, chosen, suggest_targets, None if preset == "none" else preset)
         except ValueError as exc:
             raise fail(str(exc)) from None
         summary["suggested_targets"] = {
