@@ -41,8 +41,6 @@ DEFAULT_CONTEXT = 7680  # the grader's max_tokens
 DEFAULT_BATCH = 64  # the grader's max_num_seqs
 DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 ADAPTER_BYTES = DTYPE_BYTES["float32"]
-# Keys of the shipped configuration that describe it rather than configure the model.
-_ANNOTATIONS = ("name", "source")
 PARTS = (
     "embeddings",
     "mamba",
@@ -127,8 +125,10 @@ def load_config(model_or_config: str | Path | None = None):
     from transformers import AutoConfig
 
     if model_or_config is None or str(model_or_config) == COMPETITION_MODEL:
-        text = (resources.files("reasonlab") / "data" / COMPETITION_CONFIG).read_text()
-        return _config_from_dict(json.loads(text), COMPETITION_MODEL)
+        with resources.as_file(resources.files("reasonlab") / "data" / COMPETITION_CONFIG) as path:
+            config = AutoConfig.from_pretrained(path)
+        config._name_or_path = COMPETITION_MODEL
+        return config
     source = str(model_or_config)
     if source.startswith("tiny:"):
         from reasonlab.training.modeling import resolve_model_path
@@ -137,23 +137,13 @@ def load_config(model_or_config: str | Path | None = None):
     path = Path(source)
     if path.is_file():
         try:
-            values = json.loads(path.read_text())
+            described = json.loads(path.read_text()).get("name")  # the shipped file names its model
         except (OSError, json.JSONDecodeError) as exc:
             raise InspectError(f"{path}: cannot read a model config ({exc})") from None
-        return _config_from_dict(values, str(values.get("name") or path))
+        config = AutoConfig.from_pretrained(path)
+        config._name_or_path = described or str(path)
+        return config
     return AutoConfig.from_pretrained(source)
-
-
-def _config_from_dict(values: dict[str, Any], name: str):
-    from transformers import AutoConfig
-
-    fields = {k: v for k, v in values.items() if k not in _ANNOTATIONS}
-    model_type = fields.pop("model_type", None)
-    if not model_type:
-        raise InspectError(f"{name}: the config has no model_type")
-    config = AutoConfig.for_model(model_type, **fields)
-    config._name_or_path = name
-    return config
 
 
 def build_on_meta(config):
