@@ -14,7 +14,8 @@ native one (what ``reasonlab train`` adapts, fused experts) and the grader's per
 r on a Linear (out, in) holds r·(in + out) parameters; PEFT's LoRA on a fused (E, out, in) expert tensor
 holds r·E·(in + out), the same as E per-expert ones. The submission's size is the native adapter packed
 for the grader (``reasonlab submit pack`` reshapes it, the count does not change) in float32, PEFT's
-default dtype for adapter weights.
+default dtype for adapter weights (bfloat16 halves it). The ``all`` preset's ``lm_head`` is counted as the
+preset names it, although ``reasonlab train`` refuses it (TRL reads ``lm_head.weight`` directly).
 """
 
 from __future__ import annotations
