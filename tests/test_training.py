@@ -153,8 +153,7 @@ def test_lora_config_refusals():
         lora_config(spec.model_copy(update={"r": 64}), model)
     with pytest.raises(ValueError, match="max_lora_rank"):
         type(spec).model_validate({"r": 64})
-    with pytest.raises(TargetError, match="lm_head"):
-        lora_config(spec.model_copy(update={"targets": ["attention", "lm_head"]}), model)
+    assert lora_config(spec.model_copy(update={"targets": ["attention", "lm_head"]}), model) is not None
     with pytest.raises(TargetError, match="dropout"):
         lora_config(spec.model_copy(update={"dropout": 0.05}), model)
     with pytest.raises(TargetError, match="needs layout: native"):

@@ -70,9 +70,9 @@ class HfBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         loaded = AutoModelForCausalLM.from_pretrained(model, dtype=_resolve_dtype(dtype, self.device))
         if adapter is not None:
-            from peft import PeftModel
+            from reasonlab.training.live_lora import load_lora
 
-            loaded = PeftModel.from_pretrained(loaded, str(adapter))
+            loaded = load_lora(loaded, adapter)
         self.model = loaded.to(self.device).eval()
         self.max_batch_size = max_batch_size
         self.refill_tokens = refill_tokens
