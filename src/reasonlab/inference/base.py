@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
 FINISH_LENGTH = "length"  # the completion hit max_tokens: truncated
@@ -60,6 +60,34 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release models, engines, connections."""
+
+
+@dataclass(frozen=True)
+class TokenScore:
+    """One reference token under teacher forcing: where it lies in the reference text, its log-probability
+    given everything before it, and the model's greedy choice at that position."""
+
+    start: int  # character offsets of the token in the reference text
+    end: int
+    logprob: float
+    agrees: bool  # the greedy (argmax) token is the reference token
+    predicted: str  # the greedy token's text
+
+
+@dataclass
+class ReferenceScore:
+    id: str
+    tokens: list[TokenScore]
+
+
+@runtime_checkable
+class ReferenceScorer(Protocol):
+    """A backend that can score a reference completion under teacher forcing (for imitation metrics)."""
+
+    def score_references(
+        self, requests: Sequence[Request], references: Sequence[str], settings: GenerationSettings
+    ) -> Iterator[ReferenceScore]:
+        """One score per request: the reference continuation of its prompt, token by token."""
 
 
 def generate_all(
