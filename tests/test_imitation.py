@@ -112,7 +112,6 @@ def test_eval_on_sft_records_reports_imitation(tmp_path, tiny_model_dir):
             f"data.path={path}",
             f"backend.model={tiny_model_dir}",
             "generation.max_tokens=24",
-            "report=false",
         ],
     )
     result = run_eval(config, tmp_path / "run")
@@ -124,6 +123,26 @@ def test_eval_on_sft_records_reports_imitation(tmp_path, tiny_model_dir):
     assert imitation["overall"]["median_min_logprob"] < 0
     lines = (tmp_path / "run" / "imitation.jsonl").read_text().splitlines()
     assert len(lines) == 6
+    card = result.metrics["scorecard"]
+    for family, group in card["by_family"].items():
+        assert group["solver_ceiling"] == 1.0  # numeral and unit: the solvers answer every row
+        assert group["gap"] == pytest.approx(1.0 - group["accuracy"])
+        assert group["token_agreement"] == imitation["by_family"][family]["token_agreement"]
+    assert card["overall"]["leaderboard_spread"]["draw_rows"] == 250
+    wrong = [f for f in card["failures"] if f.get("divergence")]
+    assert wrong and all(f["divergence"]["expected"] for f in wrong)
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "Scorecard" in page and "<mark class='expected'>" in page
     # A rerun reuses the stored scores and completions.
     again = run_eval(config, tmp_path / "run")
     assert again.generated_rows == 0 and again.metrics["imitation"] == imitation
+
+
+def test_leaderboard_spread_matches_the_binomial_sd():
+    from reasonlab.runs.scorecard import leaderboard_spread
+
+    correct = [True] * 800 + [False] * 200
+    spread = leaderboard_spread(correct, size=250, draws=4000, seed=1)
+    assert spread["mean"] == pytest.approx(0.8, abs=0.005)
+    assert spread["sd"] == pytest.approx(math.sqrt(0.8 * 0.2 / 250), rel=0.1)
+    assert spread["ci95"][0] < 0.8 < spread["ci95"][1]

@@ -52,6 +52,7 @@ from reasonlab.runs.imitation import (
 )
 from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics, group_metrics, score_rows
 from reasonlab.runs.rundir import RunDir, open_run_dir, write_json_atomic
+from reasonlab.runs.scorecard import build_scorecard, ceiling_from_run, solve_inline
 from reasonlab.runs.seeds import seed_everything
 from reasonlab.scoring.metric import extract
 from reasonlab.tracks import EvalRequest, Task
@@ -128,6 +129,11 @@ class EvalConfig(BaseModel):
     report: bool = True
     teacher_forcing: bool = Field(
         True, description="Score rows' reference traces under teacher forcing (hf, vllm backends)."
+    )
+    ceiling: str = Field(
+        "inline",
+        description="The scorecard's solver ceiling: 'inline' (solve the rows), the directory of a "
+        "solver-backend eval run, or 'none'.",
     )
 
     def identity(self) -> dict[str, Any]:
@@ -330,6 +336,15 @@ def _with_imitation(rows: list[dict[str, Any]], references: dict[str, Reference]
             row["imitation"] = {k: v for k, v in scores[row["id"]].items() if k not in ("id", "config_hash")}
 
 
+def solver_ceiling(config: EvalConfig, puzzles: Sequence[Puzzle]) -> dict[str, bool] | None:
+    if config.ceiling == "none":
+        return None
+    if config.ceiling == "inline":
+        # A process pool costs more than it saves on a few rows.
+        return solve_inline(puzzles, workers=1 if len(puzzles) < 200 else None)
+    return ceiling_from_run(Path(config.ceiling), puzzles)
+
+
 def run_eval(
     config: EvalConfig,
     out: str | Path,
@@ -385,6 +400,10 @@ def run_eval(
         metrics.update(track_metrics(scored_tasks, config.budgets, samples=config.data.samples))
     if references:
         metrics["imitation"] = imitation_metrics(puzzle_rows)
+    if puzzle_rows:
+        metrics["scorecard"] = build_scorecard(
+            puzzle_rows, solver_ceiling(config, puzzles), metrics.get("imitation"), seed=config.seed
+        )
     metrics["config_hash"] = run.config_hash
     metrics["max_tokens"] = config.generation.max_tokens
     write_json_atomic(run.file(METRICS_FILE), metrics)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reasonlab.puzzles.trace_style import TRACE_STYLES, StepKind, get_tracer
+from reasonlab.runs.metrics import groups_by_family
 
 LOW_LOGPROB = math.log(0.5)
 OTHER = "other"
@@ -159,14 +160,9 @@ def group_imitation(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def imitation_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """``overall``, ``by_family`` and ``by_subtype`` imitation aggregates over rows with a reference."""
     with_reference = [r for r in rows if "perfect" in r or r.get("imitation")]
-    by_family: dict[str, list] = defaultdict(list)
-    by_subtype: dict[str, list] = defaultdict(list)
-    for row in with_reference:
-        by_family[row["family"]].append(row)
-        if row.get("subtype"):
-            by_subtype[f"{row['family']}/{row['subtype']}"].append(row)
+    by_family, by_subtype = groups_by_family(with_reference)
     return {
         "overall": group_imitation(with_reference),
-        "by_family": {k: group_imitation(v) for k, v in sorted(by_family.items())},
-        "by_subtype": {k: group_imitation(v) for k, v in sorted(by_subtype.items())},
+        "by_family": {k: group_imitation(v) for k, v in by_family.items()},
+        "by_subtype": {k: group_imitation(v) for k, v in by_subtype.items()},
     }
