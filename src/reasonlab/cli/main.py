@@ -7,6 +7,7 @@ import typer
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
+from reasonlab.cli import split as split_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
@@ -26,6 +27,7 @@ eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
+split_commands.register(app)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,9 @@ class DataSpec(Strict):
         description="Mixture of puzzle families (the records' family column): the training set is resampled "
         "to these relative shares, keeping its size; families left out are dropped.",
     )
+    force_oversampling: bool = Field(
+        False, description="Allow family_weights to repeat a family's records more than 3 times."
+    )
 
 
 class TrackingSpec(Strict):

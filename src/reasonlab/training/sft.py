@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -12,8 +13,9 @@ from unittest import mock
 import torch
 from trl import SFTTrainer as SFTTrainerBase
 
+from reasonlab.synth.dataset import describe_shares
 from reasonlab.training.config import SFTConfig
-from reasonlab.training.data import load_sft_dataset, split_eval
+from reasonlab.training.data import FAMILY, completion_token_shares, load_sft_dataset, split_eval
 from reasonlab.training.live_lora import adapts_lm_head, alive_check_callback, load_lora, wrap_lora
 from reasonlab.training.modeling import has_mamba_layers, load_model, lora_config, save_adapter_or_model
 from reasonlab.training.tracking import attach_monitoring, configure_reporting, quiet_library_progress
@@ -142,15 +144,28 @@ class LmHeadLoraSFTTrainer(SFTTrainerBase):
         return (loss, outputs) if return_outputs else loss
 
 
-def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
-    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``."""
+def run_sft(
+    config: SFTConfig,
+    run_dir: Path,
+    resume: bool = False,
+    callbacks=(),
+    on_mixture: Callable[[str], None] = lambda line: None,
+) -> TrainResult:
+    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``;
+    ``on_mixture`` gets a line with each family's share of the training tokens before training starts."""
     from trl import SFTConfig as TrlSFTConfig
 
     run_dir = Path(run_dir)
     checkpoint, model, tokenizer = prepare_training(config, run_dir, resume)
     dataset = load_sft_dataset(
-        config.data.train, config.data.max_rows, config.data.family_weights, config.seed
+        config.data.train,
+        config.data.max_rows,
+        config.data.family_weights,
+        config.seed,
+        config.data.force_oversampling,
     )
+    shares = completion_token_shares(dataset, tokenizer, seed=config.seed)
+    on_mixture(describe_shares(shares, "completion tokens"))
     train_set, eval_set = split_eval(
         dataset,
         config.data.eval,
@@ -159,6 +174,8 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         load_sft_dataset,
         config.data.max_rows,
     )
+    train_set = train_set.remove_columns(FAMILY)
+    eval_set = eval_set.remove_columns(FAMILY) if eval_set is not None else None
     args = TrlSFTConfig(
         **common_training_args(config, run_dir, model, eval_set is not None),
         max_length=config.train.max_length,
