@@ -13,6 +13,7 @@ import typer
 from reasonlab.cli._console import console, fail, progress_bar, score_table, stdout
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles, write_invalid_rows, write_solutions
 from reasonlab.puzzles.solve import default_workers, solve_many
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
 from reasonlab.scoring.predictions import PredictionFileError, read_predictions, score_predictions
 
 
@@ -33,11 +34,25 @@ def solve(
     skip_invalid: Annotated[
         bool, typer.Option(help="Set bad rows aside in OUT.invalid.csv instead of stopping.")
     ] = False,
+    traces: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a trace record per row (.jsonl/.parquet) where the row's family has a tracer in "
+            "--style and the trace replays (and, for labelled rows, verifies against the gold answer)."
+        ),
+    ] = None,
+    style: Annotated[
+        str, typer.Option(help=f"Trace style for --traces: {' or '.join(TRACE_STYLES)}.")
+    ] = DEFAULT_STYLE,
 ) -> None:
     """Solve every puzzle with the deterministic rule-inferring solvers.
 
     If the input has answers, the accuracy per family is printed as well.
     """
+    if style not in TRACE_STYLES:
+        raise fail(f"--style must be one of {', '.join(TRACE_STYLES)}, not {style!r}")
+    if traces is not None and traces.suffix not in (".jsonl", ".parquet"):
+        raise fail(f"--traces must end in .jsonl or .parquet, not {traces.name!r}")
     try:
         data = read_puzzles(input_csv, skip_invalid=skip_invalid)
     except PuzzleFileError as exc:
@@ -61,6 +76,8 @@ def solve(
         f"{len(rows)} puzzles in {elapsed:.1f} s ({len(rows) / max(elapsed, 1e-9):.0f}/s, {workers} workers) -> {out}"
     )
     console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    if traces is not None:
+        _write_traces(data.puzzles, traces, style, workers, timeout_per_puzzle)
     if data.has_answers:
         answers = {row.id: row.solution.answer or "" for row in rows}
         stdout.print(
@@ -68,6 +85,20 @@ def solve(
                 score_predictions(data.puzzles, answers), title=f"Solver accuracy on {input_csv.name}"
             )
         )
+
+
+def _write_traces(puzzles, path: Path, style: str, workers: int, timeout: float) -> None:
+    from collections import Counter
+
+    from reasonlab.synth.check import trace_many
+    from reasonlab.synth.records import sft_record, write_records
+
+    traced = list(trace_many(puzzles, workers=workers, timeout=timeout, style=style))
+    written = write_records((sft_record(t) for t in traced if t.rejection is None), path)
+    missing = Counter(f"{t.family or '?'}: {t.rejection.value}" for t in traced if t.rejection is not None)
+    console.print(f"{written} {style} traces of {len(traced)} rows -> {path}")
+    for reason, count in sorted(missing.items()):
+        console.print(f"  no trace, {reason}: {count}")
 
 
 def score(

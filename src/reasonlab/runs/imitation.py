@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reasonlab.puzzles.trace_style import TRACE_STYLES, StepKind, get_tracer
+from reasonlab.puzzles.trace_style import TRACE_STYLES, StepKind, find_tracer
 from reasonlab.runs.metrics import groups_by_family
 
 LOW_LOGPROB = math.log(0.5)
@@ -45,11 +45,10 @@ def step_kinds_for(family: str | None, style: str | None = None) -> tuple[StepKi
     """The step kinds of ``family``'s tracer in ``style`` (every registered style when None); empty when no
     tracer with step kinds is available (the compact style has none; stepwise tracers may not exist yet)."""
     kinds: list[StepKind] = []
-    for candidate in [style] if style else TRACE_STYLES:
-        try:
-            kinds.extend(get_tracer(family or "", candidate).step_kinds)
-        except (KeyError, ImportError, AttributeError, TypeError):
-            continue
+    for candidate in [style] if style in TRACE_STYLES else TRACE_STYLES:
+        tracer = find_tracer(family or "", candidate)
+        if tracer is not None:
+            kinds.extend(tracer.step_kinds)
     return tuple(kinds)
 
 

@@ -5,6 +5,8 @@ the model must generate after the chat template's ``<think>\\n`` opener: the tra
 think block, then one sentence with the boxed answer. The think tags are written out because
 Nemotron-3's template inserts an empty ``<think></think>`` into assistant turns that lack them.
 
+Every record names its ``style`` (``compact``, ``stepwise``: :mod:`reasonlab.puzzles.trace_style`) and
+whether it is a ``drill`` (a catalog question and answer, no puzzle: :mod:`reasonlab.synth.drills`).
 JSONL and Parquet files have a ``messages`` column that TRL's ``SFTTrainer`` reads as a conversation;
 CSV files are puzzles in the competition's ``id,prompt,answer`` format.
 """
@@ -39,6 +41,19 @@ def assistant_text(trace: str, answer: str) -> str:
     return f"{THINK_OPEN}{trace}{THINK_CLOSE}{final_sentence(answer)}"
 
 
+def drill_record(family: str, style: str, index: int, user: str, assistant: str) -> dict[str, Any]:
+    """A drill: a catalog question and its answer (no puzzle, no trace to audit), marked as one."""
+    return {
+        "id": f"drill-{family}-{style}-{index}",
+        "family": family,
+        "subtype": None,
+        "style": style,
+        "drill": True,
+        "answer": "",
+        "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}],
+    }
+
+
 def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
     if traced.trace is None:
         raise ValueError(f"puzzle {traced.puzzle.id} has no trace ({traced.rejection}: {traced.detail})")
@@ -46,7 +61,9 @@ def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
         "id": traced.puzzle.id,
         "family": traced.family,
         "subtype": traced.subtype,
-        "answer": traced.puzzle.answer,
+        "style": traced.style,
+        "drill": False,
+        "answer": traced.puzzle.answer if traced.puzzle.answer is not None else traced.traced_answer,
         "messages": [
             {"role": "user", "content": user_prompt(traced.puzzle.prompt)},
             {"role": "assistant", "content": assistant_text(traced.trace, traced.traced_answer)},
@@ -80,6 +97,8 @@ def _record_schema(pa):
             ("id", pa.string()),
             ("family", pa.string()),
             ("subtype", pa.string()),
+            ("style", pa.string()),
+            ("drill", pa.bool_()),
             ("answer", pa.string()),
             ("messages", pa.list_(message)),
         ]
