@@ -197,3 +197,21 @@ def test_refuses_what_the_grader_cannot_load():
     with pytest.raises(ValueError, match="max_lora_rank"):
         LoraSpec(r=64)
     assert lora_config(LoraSpec(targets=["in_proj", "q_proj"]), model) is not None
+
+
+def test_grpo_refuses_an_lm_head_lora_it_cannot_train(tmp_path):
+    from reasonlab.training.config import GRPOConfig
+    from reasonlab.training.grpo import run_grpo
+
+    puzzles = tmp_path / "puzzles.jsonl"
+    puzzles.write_text(json.dumps({"id": "1", "prompt": "Write 1.", "answer": "1"}) + "\n")
+    config = GRPOConfig.model_validate(
+        {
+            "output_root": str(tmp_path),
+            "data": {"train": [str(puzzles)]},
+            "lora": {"r": 4, "alpha": 8, "targets": ["attention", "lm_head"]},
+            "tracking": QUIET,
+        }
+    )
+    with pytest.raises(TargetError, match="GRPOTrainer"):
+        run_grpo(config, tmp_path / "grpo")
