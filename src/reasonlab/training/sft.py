@@ -98,7 +98,9 @@ def prepare_training(config, run_dir: Path, resume: bool):
     if config.lora.init_from:
         model = load_lora(model, config.lora.init_from, is_trainable=True)
     elif (peft_config := lora_config(config.lora, model)) is not None:
-        model = wrap_lora(model, peft_config)
+        # As TRL does under ZeRO-3: adapters in the base dtype, or its gather fails on mixed dtypes.
+        zero3 = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
+        model = wrap_lora(model, peft_config, autocast_adapter_dtype=not zero3)
     return checkpoint, model, tokenizer
 
 
