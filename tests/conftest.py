@@ -50,13 +50,19 @@ def tiny_tokenizer(tiny_model_dir):
 
 @pytest.fixture(scope="session")
 def vllm_python() -> str:
-    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, else /work/venvs/vllm); skips without."""
+    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, which .ci/run sets); skips without."""
     import subprocess
 
-    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "/work/venvs/vllm/bin/python")
+    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "")
     has_vllm = "import importlib.util, sys; sys.exit(importlib.util.find_spec('vllm') is None)"
-    if not Path(candidate).is_file() or subprocess.run([candidate, "-c", has_vllm]).returncode != 0:
-        pytest.skip(f"no vLLM virtualenv at {candidate} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)")
+    if (
+        not candidate
+        or not Path(candidate).is_file()
+        or subprocess.run([candidate, "-c", has_vllm]).returncode != 0
+    ):
+        pytest.skip(
+            f"no vLLM virtualenv at {candidate or '$REASONLAB_VLLM_PYTHON'} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)"
+        )
     return candidate
 
 
@@ -76,3 +82,32 @@ def tiny_llama_adapter(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("adapter")
     get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model("llama")), lora).save_pretrained(directory)
     return directory
+
+
+@pytest.fixture
+def tiny_sft_config(tmp_path) -> Path:
+    """An SFT config for the tiny default model on 8 one-line records, saving every step."""
+    import json
+
+    from reasonlab.prompting import grader_messages
+
+    data = tmp_path / "sft.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "messages": grader_messages(f"Write {n}.")
+                    + [{"role": "assistant", "content": f"\\boxed{{{n}}}"}]
+                }
+            )
+            + "\n"
+            for n in range(8)
+        )
+    )
+    config = tmp_path / "sft.yaml"
+    config.write_text(
+        f"data: {{train: [{data}]}}\nlora: {{r: 4, alpha: 8, targets: attention}}\n"
+        "tracking: {mlflow: false, tensorboard: false, rich_progress: false}\n"
+        "train: {batch_size: 4, save_steps: 1, logging_steps: 1, max_length: 128}\n"
+    )
+    return config

@@ -211,3 +211,14 @@ def test_solve_writes_stepwise_traces_for_unlabelled_rows(tmp_path):
     assert all(r["style"] == "stepwise" for r in records)
     assert all(verify(puzzles[i].answer, r["answer"]) for i, r in zip(traceable, records, strict=True))
     assert runner.invoke(app, ["traces", "audit", str(traces)]).exit_code == 0
+
+
+def test_cipher_vocabulary_drills_recall_the_table_the_traces_score():
+    from reasonlab.puzzles.families.cipher import VOCABULARY
+
+    made = make_drills(Mixture.resolve({"cipher": 1}), "stepwise", 20, seed=3)
+    assert made.per_family == {"cipher": 20} and not made.without_source
+    for record in made.records:
+        length = int(re.search(r"have (\d+) letters", record["messages"][0]["content"]).group(1))
+        listed = record["messages"][1]["content"].split(": ", 1)[1].rstrip(".").split(", ")
+        assert listed == [w for w in VOCABULARY if len(w) == length]

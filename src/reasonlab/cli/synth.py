@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
+from reasonlab.outputs import atomic_output
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
@@ -81,7 +83,7 @@ def _tokenizer_spec(spec: str) -> str | None:
         try:
             load_counter(TEKKEN)
         except RuntimeError as exc:
-            console.print(f"[yellow]no token counts, so no budget check: {exc}[/]")
+            warn(f"no token counts, so no budget check: {exc}")
             return None
         return TEKKEN
     try:
@@ -101,6 +103,11 @@ def _avoided_prompts(paths: list[Path]) -> set[str]:
     return prompts
 
 
+def rejected_rows_path(out: Path) -> Path:
+    """Where ``traces`` lists the rows of a run writing ``out`` that got no record."""
+    return out.with_name(out.stem + ".rejected.csv")
+
+
 def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBudget | None) -> None:
     kept = chosen.kept_by_family()
     skipped = [
@@ -110,7 +117,7 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
     ]
     console.print(
         f"kept {len(chosen.kept)} of {chosen.seen} rows in {elapsed:.1f} s "
-        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {out}"
+        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {escape(str(out))}"
         + (f"; skipped {', '.join(skipped)}" if skipped else "")
     )
     console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
@@ -184,8 +191,9 @@ def synth(
     verify_with_solver: Annotated[
         bool,
         typer.Option(
-            help="Solve every puzzle and keep it only when the solver's vote is the generator's answer "
-            "(slower: bit and symbolic equations are otherwise traced from the generator's own rule)."
+            help="Compact style only: solve every puzzle and keep it only when the solver's vote is the "
+            "generator's answer (slower: bit and symbolic equations are otherwise traced from the generator's "
+            "own rule). Stepwise traces never use a generator's rule."
         ),
     ] = False,
     knob: Annotated[
@@ -214,16 +222,18 @@ def synth(
     _check_style(style)
     if drills and out.suffix not in RECORD_FORMATS:
         raise fail("--drills needs an SFT output (.jsonl or .parquet)")
+    avoid = avoid if avoid is not None else _default_avoid()
+    refuse_bad_outputs([out], avoid)
     try:
         mixture = Mixture.resolve(parse_mix(mix) if mix else None)
         knobs = parse_knobs(knob or [])
     except MixtureError as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
-        console.print(f"[yellow]no generator yet (left out): {', '.join(mixture.without_generator)}[/]")
+        warn(f"no generator yet (left out): {', '.join(mixture.without_generator)}")
     records = out.suffix in RECORD_FORMATS
     token_budget = _token_budget(tokenizer, budget, stats_every) if records else None
-    avoid_prompts = _avoided_prompts(avoid if avoid is not None else _default_avoid())
+    avoid_prompts = _avoided_prompts(avoid)
     workers = workers or default_workers()
     start = time.perf_counter()
     stream = iter_traced(
@@ -287,6 +297,8 @@ def traces(
     if out.suffix not in RECORD_FORMATS:
         raise fail(f"--out must end in {' or '.join(RECORD_FORMATS)}, not {out.name!r}")
     _check_style(style)
+    side = rejected_rows_path(out)
+    refuse_bad_outputs([out, side], [input_csv])
     try:
         data = read_puzzles(input_csv)
     except PuzzleFileError as exc:
@@ -310,14 +322,13 @@ def traces(
         )
     elapsed = time.perf_counter() - start
     write_records((sft_record(t) for t in chosen.kept), out)
-    side = out.with_name(out.stem + ".rejected.csv")
-    with side.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(side, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "family", "reason", "detail"])
         for traced, reason in chosen.rejected_rows:
             writer.writerow([traced.puzzle.id, traced.family or "", reason.name.lower(), traced.detail])
     _report(chosen, elapsed, out, token_budget)
-    console.print(f"rows without a record listed in {side}")
+    console.print(f"rows without a record listed in {escape(str(side))}")
 
 
 def audit(
@@ -393,7 +404,7 @@ class _BuildByDefault(TyperGroup):
 traces_app = typer.Typer(
     cls=_BuildByDefault,
     no_args_is_help=True,
-    help="SFT records for real rows (traces [build] FILE --out OUT), and the audit of any records (traces audit FILE).",
+    help="SFT records for real rows (traces FILE --out OUT, the same as traces build), and the audit of any records (traces audit FILE).",
 )
 traces_app.command("build")(traces)
 traces_app.command("audit")(audit)

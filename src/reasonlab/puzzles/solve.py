@@ -1,7 +1,9 @@
 """Solving puzzles: one prompt, or many in parallel with a per-puzzle time limit.
 
-A slow or crashing puzzle never stops a run: each puzzle runs under an alarm in a worker process, and
-its failure becomes a row with status ``timeout`` or ``error``.
+The solvers stop on step budgets, never on the clock, so a prompt gets the same answer on any machine and
+under any load. The time limit is only a safety net: a slow or crashing puzzle never stops a run, each
+puzzle runs under an alarm in a worker process, and its failure becomes a row with status ``timeout`` or
+``error`` (never an answer from a search cut short by time).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.families import get_family, prepare_families
 from reasonlab.puzzles.types import Puzzle, Solution, Status
+from reasonlab.workers import worker_pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ def solve_many(
             if on_progress:
                 on_progress(len(rows))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         for rows in pool.map(_solve_chunk, ((c, timeout) for c in chunks)):
             yield from rows
             if on_progress:

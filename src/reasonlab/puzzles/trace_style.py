@@ -136,6 +136,7 @@ def find_tracer(family: str, style: str) -> Tracer | None:
 # Styles whose traces recall a catalog, and where their drills live.
 _DRILLS: dict[tuple[str, str], str] = {
     ("equation", "stepwise"): "reasonlab.puzzles.traces.equation_symbolic:DRILLS",
+    ("cipher", "stepwise"): "reasonlab.puzzles.traces.cipher:DRILLS",
 }
 
 

@@ -15,7 +15,6 @@ rejection (``NO_STYLE_TRACER``), never an error.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -30,6 +29,7 @@ from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import TokenBudget, cached_counter
+from reasonlab.workers import worker_pool
 
 
 class Rejection(StrEnum):
@@ -265,6 +265,6 @@ def trace_many(
         for chunk in chunks:
             yield from _trace_chunk(chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         for rows in pool.map(_trace_chunk, chunks):
             yield from rows

@@ -31,7 +31,6 @@ import inspect
 import random
 from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 from reasonlab.puzzles.families import FAMILY_NAMES, get_family
@@ -40,6 +39,7 @@ from reasonlab.puzzles.trace_style import DEFAULT_STYLE
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, families_with, trace_puzzle
 from reasonlab.synth.tokens import TokenBudget, cached_counter
+from reasonlab.workers import worker_pool
 
 
 class MixtureError(ValueError):
@@ -227,7 +227,7 @@ def iter_traced(
         while True:
             yield from _traced_chunk(chunk_args(k))
             k += 1
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         pending: deque = deque()
         k = 0
         try:

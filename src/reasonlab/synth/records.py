@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reasonlab.outputs import atomic_output, atomic_path
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.scoring.metric import BOX_OPEN
@@ -76,17 +77,18 @@ def write_records(records: Iterable[dict[str, Any]], path: str | Path) -> int:
     path = Path(path)
     if path.suffix not in RECORD_FORMATS:
         raise ValueError(f"{path}: SFT records are written as {' or '.join(RECORD_FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     records = list(records)
     if path.suffix == ".jsonl":
-        with path.open("w", encoding="utf-8") as fh:
+        with atomic_output(path, encoding="utf-8") as fh:
             for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(records, schema=_record_schema(pa)), path)
+        table = pa.Table.from_pylist(records, schema=_record_schema(pa))
+        with atomic_path(path) as partial:
+            pq.write_table(table, partial)
     return len(records)
 
 
@@ -117,10 +119,8 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 
 def write_puzzles_csv(puzzles: Iterable[Puzzle], path: str | Path) -> int:
     """Write puzzles in the competition's ``id,prompt,answer`` format; returns how many were written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "prompt", "answer"])
         for puzzle in puzzles:

@@ -18,6 +18,7 @@ Procedure:
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 
@@ -151,3 +152,28 @@ class CipherStepwise:
 
 
 STEPWISE = CipherStepwise()
+
+
+@dataclass(frozen=True)
+class VocabularyDrills:
+    """Drills on the catalog step 5 recalls: the vocabulary's words of one length, in listed order."""
+
+    family: str = "cipher"
+    style: str = "stepwise"
+
+    def drills(self, rng: random.Random, n: int) -> list[tuple[str, str]]:
+        lengths = sorted({len(word) for word in VOCABULARY})
+        pairs = []
+        for _ in range(n):
+            length = rng.choice(lengths)
+            words = [word for word in VOCABULARY if len(word) == length]
+            pairs.append(
+                (
+                    f"In Alice's Wonderland cipher puzzles, which vocabulary words have {length} letters?",
+                    f"The {len(words)} vocabulary words of {length} letters: {', '.join(words)}.",
+                )
+            )
+        return pairs
+
+
+DRILLS = VocabularyDrills()
