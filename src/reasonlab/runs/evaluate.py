@@ -212,6 +212,11 @@ def select_data(config: EvalConfig) -> tuple[list[Puzzle], dict[str, Reference]]
     return puzzles, {k: v for k, v in references.items() if k in kept}
 
 
+def select_puzzles(config: EvalConfig) -> list[Puzzle]:
+    """The puzzles :func:`select_data` picks, without their reference traces."""
+    return select_data(config)[0]
+
+
 def select_task_requests(config: EvalConfig) -> tuple[dict[str, Task], list[EvalRequest]]:
     if not config.data.tasks:
         return {}, []
