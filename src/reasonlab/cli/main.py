@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from reasonlab.cli import analysis as analysis_commands
 from reasonlab.cli import bench as bench_commands
 from reasonlab.cli import doctor as doctor_commands
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import reproduce as reproduce_commands
+from reasonlab.cli import split as split_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
@@ -29,9 +31,11 @@ eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
+split_commands.register(app)
 bench_commands.register(app)
 doctor_commands.register(app)
 reproduce_commands.register(app)
+analysis_commands.register(app)
 
 
 if __name__ == "__main__":

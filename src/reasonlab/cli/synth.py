@@ -23,7 +23,7 @@ from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
 from reasonlab.runs.config import ConfigError, config_from_arguments
 from reasonlab.synth.check import trace_many
 from reasonlab.synth.config import SynthConfig, TracesConfig, knob_overrides, mix_overrides
-from reasonlab.synth.dataset import Selection, length_table, select
+from reasonlab.synth.dataset import Selection, describe_shares, length_table, select, selection_token_shares
 from reasonlab.synth.drills import make_drills
 from reasonlab.synth.generate import Mixture, MixtureError, iter_traced
 from reasonlab.synth.records import (
@@ -132,6 +132,8 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
         + (f"; skipped {', '.join(skipped)}" if skipped else "")
     )
     console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
+    if any(traced.trace for traced in chosen.kept):
+        console.print(describe_shares(*selection_token_shares(chosen)))
     if chosen.rejected:
         table = Table(title="Rows without a record")
         for column in ("family", "reason", "rows"):
