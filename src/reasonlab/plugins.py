@@ -145,3 +145,42 @@ class Registry(Generic[T]):
 
 def _importer(target: str) -> Callable[[], Any]:
     return importlib.metadata.EntryPoint(name=target, value=target, group="").load
+
+
+# Where each kind's registry lives (imported only when every kind is listed, so this module stays a leaf).
+REGISTRIES: dict[str, str] = {
+    "families": "reasonlab.puzzles.families:FAMILIES",
+    "tasks": "reasonlab.tracks:TASKS",
+    "trace_styles": "reasonlab.puzzles.trace_style:TRACERS",
+    "backends": "reasonlab.inference.factory:BACKENDS",
+    "rewards": "reasonlab.training.rewards:REWARDS",
+    "augmentations": "reasonlab.synth.augment:AUGMENTATIONS",
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A registration and what loading it against its protocol found (None: it is usable)."""
+
+    registration: Registration
+    problem: str | None
+
+
+def check_all() -> list[Checked]:
+    """Every registration of every kind, each loaded and checked against its protocol."""
+    checked = []
+    for kind, where in REGISTRIES.items():
+        registry: Registry = _importer(where)()
+        try:
+            registrations = registry.registrations()
+        except PluginError as exc:
+            checked.append(Checked(Registration(kind, "?", "plugin", registry.group, lambda: None), str(exc)))
+            continue
+        for registration in registrations:
+            try:
+                registry.get(registration.name)
+            except PluginError as exc:
+                checked.append(Checked(registration, str(exc)))
+            else:
+                checked.append(Checked(registration, None))
+    return checked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from reasonlab.cli import evaluate as eval_commands
+from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import submit as submit_commands
@@ -26,6 +27,7 @@ eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
+plugin_commands.register(app)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
 FINISH_LENGTH = "length"  # the completion hit max_tokens: truncated
@@ -52,7 +52,11 @@ class Completion:
         return asdict(self)
 
 
+@runtime_checkable
 class Backend(Protocol):
+    """Satisfied by a backend and by its class (``name`` a class attribute), which is what plugins
+    register: ``reasonlab.backends`` entry points name a class built as ``cls(model, **options)``."""
+
     name: str
 
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:

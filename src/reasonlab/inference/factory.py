@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reasonlab.inference.base import Backend
+from reasonlab.plugins import Registry
 
 TINY_PREFIX = "tiny:"
+
+# Backend classes by kind: the built-ins, then plugins' (entry point group ``reasonlab.backends``).
+BACKENDS: Registry[type[Backend]] = Registry(
+    "backends",
+    Backend,
+    {
+        "hf": "reasonlab.inference.hf:HfBackend",
+        "vllm": "reasonlab.inference.vllm_backend:VllmBackend",
+        "openai": "reasonlab.inference.openai_backend:OpenAIBackend",
+        "solver": "reasonlab.inference.solver:SolverBackend",
+    },
+)
 
 
 class BackendConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["hf", "vllm", "openai", "solver"] = "hf"
+    kind: str = Field("hf", description="hf, vllm, openai, solver, or a plugin's backend.")
     model: str = Field(
         "tiny:nemotron-h",
         description="Local path or hub id; 'tiny:<kind>' for a tiny local model; for openai, the served model name.",
@@ -40,6 +53,10 @@ class BackendConfig(BaseModel):
     max_retries: int = Field(4, ge=0)
     # solver
     tokenizer: str | None = Field(None, description="solver: tokenizer used to count tokens.")
+    # plugin backends
+    options: dict[str, Any] = Field(
+        {}, description="A plugin backend's keyword arguments (its class is built as cls(model, **options))."
+    )
 
     # Settings that change speed, not completions: left out of the run's identity.
     THROUGHPUT_FIELDS: ClassVar[tuple[str, ...]] = (
@@ -52,6 +69,13 @@ class BackendConfig(BaseModel):
         "max_retries",
         "api_key_env",
     )
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in BACKENDS:
+            raise ValueError(f"unknown backend {kind!r}; known: {', '.join(BACKENDS.names())}")
+        return kind
 
     def identity(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude=set(self.THROUGHPUT_FIELDS))
@@ -67,6 +91,8 @@ def resolve_model(model: str, seed: int = 0) -> str:
 
 
 def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
+    if config.kind not in BACKENDS.builtin_names():
+        return BACKENDS.get(config.kind)(config.model, **config.options)
     if config.kind == "solver":
         from reasonlab.inference.solver import SolverBackend
 
