@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.plugins import PluginError
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.synth.check import trace_many
@@ -176,7 +177,7 @@ def synth(
     try:
         mixture = Mixture.resolve(parse_mix(mix) if mix else None)
         knobs = parse_knobs(knob or [])
-    except MixtureError as exc:
+    except (MixtureError, PluginError) as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
         console.print(f"[yellow]no generator yet (left out): {', '.join(mixture.without_generator)}[/]")
