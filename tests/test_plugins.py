@@ -113,6 +113,41 @@ def test_the_cli_names_a_broken_plugin(tmp_path):
     assert refused.returncode == 2 and "plugin broken-plugin 0.1" in refused.stderr
 
 
+TASK_MODULE = """
+from reasonlab.tracks import EvalRequest, Scored
+
+class Echo:
+    name, track = "echo", "logic"
+    def requests(self, limit=None, fewshot=None):
+        return [EvalRequest("echo/0", "echo", "logic", [{"role": "user", "content": "Say 7."}], "7")][:limit]
+    def extract(self, request, completion): return completion.strip()
+    def score(self, request, completion):
+        answer = self.extract(request, completion)
+        return Scored(answer, float(answer == request.gold))
+
+class Unscored:
+    name, track = "unscored", "logic"
+    def requests(self, limit=None, fewshot=None): return []
+    def extract(self, request, completion): return completion
+
+ECHO, UNSCORED = Echo(), Unscored()
+"""
+
+
+def test_plugin_tasks_are_checked_against_the_task_protocol(tmp_path, monkeypatch):
+    from reasonlab.tracks import TASKS, EvalTask
+
+    entries = "[reasonlab.tasks]\necho = task_plugin:ECHO\nunscored = task_plugin:UNSCORED\n"
+    monkeypatch.syspath_prepend(str(fake_distribution(tmp_path, "task-plugin", entries, TASK_MODULE)))
+    tasks = Registry("tasks", EvalTask, {})
+    echo = tasks.get("echo")
+    (request,) = echo.requests()
+    assert echo.score(request, " 7 ").correct and not echo.score(request, "8").correct
+    with pytest.raises(PluginError, match="'unscored' from plugin task-plugin 0.1 .* missing score"):
+        tasks.get("unscored")
+    assert isinstance(TASKS.get("gsm8k"), EvalTask)
+
+
 def test_backend_kinds_are_registered_names():
     assert BackendConfig(kind="solver").kind == "solver"
     with pytest.raises(ValueError, match="unknown backend 'echo'; known: hf, vllm, openai, solver"):

@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 GROUP_PREFIX = "reasonlab."
@@ -49,7 +49,7 @@ def protocol_members(protocol: type) -> list[str]:
     """The attributes and methods a protocol class declares, its protocol bases' included."""
     members: dict[str, None] = {}
     for klass in reversed(protocol.__mro__):
-        if klass is object or not getattr(klass, "_is_protocol", False) or klass.__name__ == "Protocol":
+        if klass in (object, Protocol, Generic):
             continue
         members.update(dict.fromkeys(klass.__dict__.get("__annotations__", {})))
         members.update(
@@ -174,7 +174,8 @@ def check_all() -> list[Checked]:
         try:
             registrations = registry.registrations()
         except PluginError as exc:
-            checked.append(Checked(Registration(kind, "?", "plugin", registry.group, lambda: None), str(exc)))
+            clash = Registration(kind, registry.group, "entry points", registry.group, lambda: None)
+            checked.append(Checked(clash, str(exc)))
             continue
         for registration in registrations:
             try:
