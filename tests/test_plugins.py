@@ -1,5 +1,6 @@
 """Extension points: typed protocols checked at registration, entry-point plugins, and the example plugin
-package installed into a fresh virtualenv and used through the ordinary CLI."""
+package installed into a fresh virtualenv and used through the ordinary CLI (plugins list, synth,
+augment, solve, eval, train grpo)."""
 
 from __future__ import annotations
 
@@ -210,6 +211,15 @@ def test_example_plugin_through_the_cli(plugin_python, tmp_path):
         assert f"\\boxed{{{row['answer']}}}" in assistant
 
     gold = {row["id"]: row["answer"] for row in csv.DictReader(puzzles.open())}
+    augmented = tmp_path / "augmented.csv"
+    _run([*reasonlab, "augment", str(puzzles), "--with", "abacus-reorder", "--out", str(augmented)], env)
+    originals = {row["id"]: row for row in csv.DictReader(puzzles.open())}
+    variants = [row for row in csv.DictReader(augmented.open()) if row["id"] not in originals]
+    assert variants and all(row["id"].endswith("-abacus-reorder") for row in variants)
+    for variant in variants:  # the same examples in another order, the same answer
+        original = originals[variant["id"].removesuffix("-abacus-reorder")]
+        assert variant["prompt"] != original["prompt"] and variant["answer"] == original["answer"]
+        assert sorted(variant["prompt"].splitlines()) == sorted(original["prompt"].splitlines())
     _run([*reasonlab, "solve", str(puzzles), "--out", str(tmp_path / "preds.csv")], env)
     predicted = {row["id"]: row["answer"] for row in csv.DictReader((tmp_path / "preds.csv").open())}
     assert predicted == gold

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reasonlab.cli import augment as augment_commands
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
@@ -28,6 +29,7 @@ track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
 plugin_commands.register(app)
+augment_commands.register(app)
 
 
 if __name__ == "__main__":
