@@ -34,6 +34,7 @@ def list_command(
             stdout.print_json(json.dumps(row), indent=None)
     else:
         table = Table("kind", "name", "source", "target", "status")
+        table.columns[3].overflow = "fold"  # a target is only useful whole
         for entry in checked:
             r = entry.registration
             status = "ok" if entry.problem is None else "[red]broken[/]"
