@@ -167,6 +167,7 @@ def plugin_python(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """A fresh virtualenv (system site packages: torch and friends) with only the example plugin
     installed into it, and reasonlab from this checkout's sources."""
     pytest.importorskip("setuptools")
+    pytest.importorskip("pip")
     root = tmp_path_factory.mktemp("plugin")
     source = shutil.copytree(EXAMPLE, root / "source")  # the build writes beside the sources
     # --without-pip: the virtualenv's own seeded setuptools would shadow the system's wheel-building one.
