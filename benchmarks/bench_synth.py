@@ -29,9 +29,17 @@ from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_
 
 
 def _run(
-    n: int, workers: int, token_budget: TokenBudget | None, seed: int, mixture: Mixture, solver: bool = False
+    n: int,
+    workers: int,
+    token_budget: TokenBudget | None,
+    seed: int,
+    mixture: Mixture,
+    solver: bool = False,
+    style: str = "compact",
 ):
-    stream = iter_traced(seed, mixture, workers=workers, token_budget=token_budget, verify_with_solver=solver)
+    stream = iter_traced(
+        seed, mixture, workers=workers, token_budget=token_budget, verify_with_solver=solver, style=style
+    )
     try:
         return select(stream, limit=n)
     finally:
@@ -39,15 +47,21 @@ def _run(
 
 
 def throughput(
-    n: int, workers: int, token_budget: TokenBudget | None, seed: int, mixture: Mixture, solver: bool = False
+    n: int,
+    workers: int,
+    token_budget: TokenBudget | None,
+    seed: int,
+    mixture: Mixture,
+    solver: bool = False,
+    style: str = "compact",
 ) -> None:
     """Wall-clock rate on ``workers`` processes, and the CPU cost per puzzle measured in one process
     (a shared machine slows the first; the second says what ``workers`` idle cores would reach)."""
     wall = time.perf_counter()
-    chosen = _run(n, workers, token_budget, seed, mixture, solver)
+    chosen = _run(n, workers, token_budget, seed, mixture, solver, style)
     wall = time.perf_counter() - wall
     cpu = time.process_time()
-    alone = _run(n // 4, 1, token_budget, seed, mixture, solver)
+    alone = _run(n // 4, 1, token_budget, seed, mixture, solver, style)
     per_core = len(alone.kept) / (time.process_time() - cpu)
     if token_budget:
         counted = sum(t.assistant_tokens is not None for t in chosen.kept)
@@ -63,14 +77,19 @@ def throughput(
     )
 
 
-def lengths(per_family: int, workers: int, tokenizer: str, seed: int, mixture: Mixture) -> None:
+def lengths(per_family: int, workers: int, tokenizer: str, seed: int, mixture: Mixture, style: str) -> None:
     rows = []
     for name in sorted(mixture.weights):
         chosen = select(
             iter_traced(
-                seed, Mixture.resolve({name: 1}), workers=workers, token_budget=TokenBudget(tokenizer)
+                seed,
+                Mixture.resolve({name: 1}),
+                workers=workers,
+                token_budget=TokenBudget(tokenizer),
+                style=style,
             ),
             limit=per_family,
+            max_seen=50 * per_family,  # a family without a tracer in the style yields nothing
         )
         rows += length_table(chosen)
         counter_name = chosen.tokenizer
@@ -97,18 +116,22 @@ def main() -> None:
     parser.add_argument(
         "--verify-with-solver", action="store_true", help="also time the solver round trip on every puzzle"
     )
+    parser.add_argument(
+        "--style",
+        default="compact",
+        help="trace style (the README's figures are compact; see bench_traces.py)",
+    )
     args = parser.parse_args()
     load_counter(args.tokenizer)  # convert/cache once, before any timing
     mixture = Mixture.resolve(parse_mix(args.mix) if args.mix else None)
     if mixture.without_generator:
         print(f"no generator yet: {', '.join(mixture.without_generator)}")
-    throughput(args.n, args.workers, None, args.seed, mixture)
-    throughput(
-        args.n, args.workers, TokenBudget(args.tokenizer, stats_every=args.stats_every), args.seed, mixture
-    )
+    throughput(args.n, args.workers, None, args.seed, mixture, style=args.style)
+    budget = TokenBudget(args.tokenizer, stats_every=args.stats_every)
+    throughput(args.n, args.workers, budget, args.seed, mixture, style=args.style)
     if args.verify_with_solver:
-        throughput(args.n, args.workers, None, args.seed, mixture, solver=True)
-    lengths(args.per_family, args.workers, args.tokenizer, args.seed, mixture)
+        throughput(args.n, args.workers, None, args.seed, mixture, solver=True, style=args.style)
+    lengths(args.per_family, args.workers, args.tokenizer, args.seed, mixture, args.style)
 
 
 if __name__ == "__main__":

@@ -50,13 +50,19 @@ def tiny_tokenizer(tiny_model_dir):
 
 @pytest.fixture(scope="session")
 def vllm_python() -> str:
-    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, else /work/venvs/vllm); skips without."""
+    """The Python of a virtualenv with vLLM (``$REASONLAB_VLLM_PYTHON``, which .ci/run sets); skips without."""
     import subprocess
 
-    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "/work/venvs/vllm/bin/python")
+    candidate = os.environ.get("REASONLAB_VLLM_PYTHON", "")
     has_vllm = "import importlib.util, sys; sys.exit(importlib.util.find_spec('vllm') is None)"
-    if not Path(candidate).is_file() or subprocess.run([candidate, "-c", has_vllm]).returncode != 0:
-        pytest.skip(f"no vLLM virtualenv at {candidate} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)")
+    if (
+        not candidate
+        or not Path(candidate).is_file()
+        or subprocess.run([candidate, "-c", has_vllm]).returncode != 0
+    ):
+        pytest.skip(
+            f"no vLLM virtualenv at {candidate or '$REASONLAB_VLLM_PYTHON'} (set REASONLAB_VLLM_PYTHON; .ci/run builds one)"
+        )
     return candidate
 
 

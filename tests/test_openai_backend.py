@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonlab.inference.base import FINISH_ERROR, GenerationSettings, generate_all
+from reasonlab.inference.base import FINISH_ERROR, FINISH_STOP, GenerationSettings, generate_all
 from reasonlab.inference.prompts import puzzle_requests
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.runs.evaluate import data_path, load_eval_config
@@ -99,14 +99,59 @@ def test_reasonlab_serve_gives_the_hf_backend_greedy_completions(requests):
 def test_unreachable_server_costs_rows_not_the_run(requests):
     from reasonlab.inference.openai_backend import OpenAIBackend
 
-    backend = OpenAIBackend(
-        "m", base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=2, backoff_s=0.01
-    )
+    backend = OpenAIBackend("m", base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=1)
     started = time.monotonic()
     completions = generate_all(backend, requests[:3], SETTINGS)
     assert {c.finish_reason for c in completions.values()} == {FINISH_ERROR}
     assert all("Connection" in c.error for c in completions.values())
     assert time.monotonic() - started < 10
+
+
+def test_transient_server_errors_are_retried_by_the_sdk(requests):
+    """A real HTTP server on 127.0.0.1 that answers 503 twice, then a completion: the SDK's retries get it."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from reasonlab.inference.openai_backend import OpenAIBackend
+
+    calls = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            calls.append(self.path)
+            if len(calls) <= 2:
+                self.send_response(503)
+                self.send_header("Retry-After", "0")
+                self.end_headers()
+                return
+            body = json.dumps(
+                {
+                    "id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "\\boxed{7}"}}],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+                }
+            ).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        backend = OpenAIBackend("m", base_url=f"http://127.0.0.1:{server.server_port}/v1", max_retries=2)
+        (completion,) = generate_all(backend, requests[:1], SETTINGS).values()
+    finally:
+        server.shutdown()
+    assert completion.finish_reason == FINISH_STOP and completion.text == "\\boxed{7}"
+    assert len(calls) == 3
 
 
 @pytest.mark.slow

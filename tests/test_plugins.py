@@ -226,7 +226,8 @@ def test_example_plugin_through_the_cli(plugin_python, tmp_path):
     assert predicted == gold
 
     run = tmp_path / "eval"
-    _run([*reasonlab, "eval", f"data.path={puzzles}", "backend.kind=dormouse", "--out", str(run)], env)
+    overrides = [f"data.path={puzzles}", "backend.kind=dormouse", "generation.max_tokens=512"]
+    _run([*reasonlab, "eval", *overrides, "--out", str(run)], env)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["overall"]["rows"] == 8 and metrics["overall"]["accuracy"] == 1.0
     assert set(metrics["by_family"]) == {"abacus"}

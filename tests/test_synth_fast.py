@@ -37,18 +37,26 @@ def test_fast_path_skips_the_solver_and_still_proves_every_trace(monkeypatch):
         raise AssertionError("the fast path must not search")
 
     monkeypatch.setattr(get_family("bit"), "solve", no_solver)
-    fast = list(islice(iter_traced(4, mixture, workers=1, chunk_size=10), 20))
+    fast = list(islice(iter_traced(4, mixture, workers=1, chunk_size=10, style="compact"), 20))
     assert all(t.rejection is None for t in fast)
     assert all(verify(t.puzzle.answer, extract(t.trace)) for t in fast)
-    checked = list(islice(iter_traced(4, mixture, workers=1, chunk_size=10, verify_with_solver=True), 20))
+    checked = list(
+        islice(
+            iter_traced(4, mixture, workers=1, chunk_size=10, verify_with_solver=True, style="compact"), 20
+        )
+    )
     assert {t.rejection for t in checked} == {Rejection.ERROR}
     assert [t.puzzle for t in checked] == [t.puzzle for t in fast]
 
 
 def test_verify_with_solver_keeps_only_rows_the_solver_answers_and_the_same_puzzles():
     mixture = Mixture.resolve(None)
-    fast = list(islice(iter_traced(7, mixture, workers=1, chunk_size=30), 90))
-    checked = list(islice(iter_traced(7, mixture, workers=1, chunk_size=30, verify_with_solver=True), 90))
+    fast = list(islice(iter_traced(7, mixture, workers=1, chunk_size=30, style="compact"), 90))
+    checked = list(
+        islice(
+            iter_traced(7, mixture, workers=1, chunk_size=30, verify_with_solver=True, style="compact"), 90
+        )
+    )
     assert [t.puzzle for t in fast] == [t.puzzle for t in checked]
     for row in checked:
         if row.rejection is None:
@@ -64,7 +72,7 @@ def test_fast_path_is_the_same_whatever_the_worker_count():
     mixture = Mixture.resolve({"bit": 1, "equation": 2})
 
     def first(workers):
-        stream = iter_traced(21, mixture, workers=workers, chunk_size=15)
+        stream = iter_traced(21, mixture, workers=workers, chunk_size=15, style="compact")
         return [(t.puzzle, t.trace, t.rejection) for t in islice(stream, 60)]
 
     assert first(1) == first(2)
@@ -99,7 +107,19 @@ def test_query_with_digits_the_examples_leave_open_is_not_answered():
 
 def test_synth_command_with_the_solver_round_trip_writes_solver_agreed_records(tmp_path):
     out = tmp_path / "checked.jsonl"
-    args = ["synth", "--n", "6", "--mix", "bit=1,equation=1", "--seed", "3", "--tokenizer", "none"]
+    args = [
+        "synth",
+        "--n",
+        "6",
+        "--mix",
+        "bit=1,equation=1",
+        "--seed",
+        "3",
+        "--tokenizer",
+        "none",
+        "--style",
+        "compact",
+    ]
     result = CliRunner().invoke(app, [*args, "--workers", "1", "--verify-with-solver", "--out", str(out)])
     assert result.exit_code == 0, result.output
     records = read_records(out)

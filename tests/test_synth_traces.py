@@ -53,7 +53,7 @@ def _traces_are_proven(name: str, count: int) -> Counter:
     _family_or_skip(name)
     outcomes = Counter()
     for puzzle in _generated(name, count):
-        traced = trace_puzzle(puzzle, expected_family=name)
+        traced = trace_puzzle(puzzle, style="compact", expected_family=name)
         outcomes[traced.rejection] += 1
         assert traced.rejection not in TRACE_PROBLEMS, f"{puzzle.prompt}\n{traced.rejection}: {traced.detail}"
         if traced.trace is not None:
@@ -111,5 +111,5 @@ def test_a_corrupted_trace_fails_its_check(name):
 def test_real_dev_rows_get_proven_traces(name, dev_puzzles):
     family = get_family(name)
     rows = [p for p in dev_puzzles if family.matches(p.prompt)]
-    outcomes = Counter(trace_puzzle(p).rejection for p in rows)
+    outcomes = Counter(trace_puzzle(p, style="compact").rejection for p in rows)
     assert outcomes[None] / len(rows) >= 0.995, outcomes

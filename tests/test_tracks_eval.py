@@ -23,7 +23,14 @@ def _needs_track_data():
 
 
 def _config(*overrides: str):
-    base = ["backend.kind=solver", f"data.tasks=[{', '.join(TASKS)}]", "data.limit=2", "report=false"]
+    # the grader's budget: the embedded default's 64 tokens would truncate the references (never correct)
+    base = [
+        "backend.kind=solver",
+        "generation.max_tokens=7680",
+        f"data.tasks=[{', '.join(TASKS)}]",
+        "data.limit=2",
+        "report=false",
+    ]
     return load_eval_config(None, [*base, *overrides])
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -15,14 +18,41 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
+
+from reasonlab.outputs import OutputPathError, check_outputs
 
 console = Console(stderr=True)
 stdout = Console()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Literal text: file names and regexes hold brackets that Rich would read as markup and drop.
+    console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    console.print(Text(message, style="yellow"), highlight=False)
+
+
+class _WarningsToConsole(logging.Handler):
+    """Library warnings (``logging.getLogger("reasonlab...")``) reach the user as the CLI's own warnings."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+_library_logger = logging.getLogger("reasonlab")
+_library_logger.addHandler(_WarningsToConsole(logging.WARNING))
+
+
+def refuse_bad_outputs(outputs: Iterable[Path | None], inputs: Iterable[Path | None] = ()) -> None:
+    """Stop the command before any work when an output would overwrite an input or cannot be written."""
+    try:
+        check_outputs(outputs, inputs)
+    except OutputPathError as exc:
+        raise fail(str(exc)) from None
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout
+from reasonlab.outputs import atomic_output
 
 
 def _split_arguments(arguments: list[str]) -> tuple[Path | None, list[str]]:
@@ -127,9 +128,36 @@ def compare_command(
         Path | None, typer.Option("--json", help="Also write the comparison as JSON here.")
     ] = None,
 ) -> None:
-    """Paired comparison of two runs on their common rows: B − A with a 95% bootstrap CI and McNemar's p."""
+    """Paired comparison of two runs on their common rows: B − A with a 95% bootstrap CI and McNemar's p.
+
+    Two `reasonlab bench` runs are put side by side instead: tokens/s, latency and memory per swept value.
+    """
+    from reasonlab.runs.bench_report import BENCH_FILE, compare_bench
     from reasonlab.runs.compare import compare_runs
 
+    if (run_a / BENCH_FILE).is_file() and (run_b / BENCH_FILE).is_file():
+        try:
+            rows = compare_bench(run_a, run_b)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        table = Table(title=f"{run_b.name} vs {run_a.name}")
+        for column in (
+            "value",
+            "A tokens/s",
+            "B tokens/s",
+            "B/A",
+            "A p50 s",
+            "B p50 s",
+            "A RSS MiB",
+            "B RSS MiB",
+        ):
+            table.add_column(column, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        stdout.print(table)
+        return
+
+    refuse_bad_outputs([json_out], [gold])
     try:
         result = compare_runs(run_a, run_b, gold_csv=gold)
     except (FileNotFoundError, ValueError) as exc:
@@ -156,7 +184,8 @@ def compare_command(
             f"rows not in both runs (left out): {result.only_in_a} only in A, {result.only_in_b} only in B"
         )
     if json_out:
-        json_out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        with atomic_output(json_out, encoding="utf-8") as fh:
+            json.dump(result.to_dict(), fh, indent=2)
 
 
 def serve_command(

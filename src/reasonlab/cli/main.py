@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 
 from reasonlab.cli import augment as augment_commands
+from reasonlab.cli import bench as bench_commands
+from reasonlab.cli import doctor as doctor_commands
 from reasonlab.cli import evaluate as eval_commands
 from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
+from reasonlab.cli import reproduce as reproduce_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
@@ -28,6 +31,9 @@ eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
+bench_commands.register(app)
+doctor_commands.register(app)
+reproduce_commands.register(app)
 plugin_commands.register(app)
 augment_commands.register(app)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from reasonlab.cli._console import console, fail, stdout
 
@@ -39,21 +40,30 @@ SHOWN_FINDINGS = 25
 
 
 def _print_report(report) -> None:
+    # Text, not markup: module regexes and file names hold brackets.
     for finding in report.findings[:SHOWN_FINDINGS]:
         colour = "red" if finding.level == "error" else "yellow"
-        console.print(f"[{colour}]{finding.level}[/]: {finding.where}: {finding.message}", highlight=False)
+        console.print(
+            Text.assemble((finding.level, colour), f": {finding.where}: {finding.message}"), highlight=False
+        )
     if len(report.findings) > SHOWN_FINDINGS:
         console.print(f"... and {len(report.findings) - SHOWN_FINDINGS} more of the same kinds")
     if report.ok:
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(report.modules_by_kind.items()))
         stdout.print(
-            f"[green]OK[/] {report.path}: rank {report.rank}, alpha {report.alpha}, {report.tensors} tensors "
-            f"for {report.architecture} ({kinds})",
+            Text.assemble(
+                ("OK", "green"),
+                f" {report.path}: rank {report.rank}, alpha {report.alpha}, {report.tensors} tensors "
+                f"for {report.architecture} ({kinds})",
+            ),
             highlight=False,
         )
     else:
         stdout.print(
-            f"[red]FAILED[/] {report.path}: {len(report.errors)} error(s); the grader would not load it"
+            Text.assemble(
+                ("FAILED", "red"),
+                f" {report.path}: {len(report.errors)} error(s); the grader would not load it",
+            )
         )
 
 

@@ -1,4 +1,4 @@
-"""Commands that make training data: synth (generated puzzles), traces (real rows)."""
+"""Commands that make training data: synth (generated puzzles), traces (real rows), traces audit."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
-from reasonlab.cli._console import console, fail, progress_bar, stdout
+from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
+from reasonlab.outputs import atomic_output
 from reasonlab.plugins import PluginError
+from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, trace_styles
 from reasonlab.synth.check import trace_many
 from reasonlab.synth.dataset import Selection, length_table, select
+from reasonlab.synth.drills import make_drills
 from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_knobs, parse_mix
 from reasonlab.synth.records import (
     PUZZLE_FORMATS,
     RECORD_FORMATS,
+    read_records,
     sft_record,
     write_puzzles_csv,
     write_records,
@@ -42,6 +49,19 @@ BudgetOption = Annotated[
     int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
 ]
 TimeoutOption = Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")]
+StyleOption = Annotated[
+    str,
+    typer.Option(
+        help=f"Trace style: {' or '.join(TRACE_STYLES)} (stepwise: procedures a model can execute, each "
+        "line a documented step, audited; compact: the original short proofs)."
+    ),
+]
+
+
+def _check_style(style: str) -> str:
+    if style not in trace_styles():  # a plugin may add a style
+        raise fail(f"--style must be one of {', '.join(trace_styles())}, not {style!r}")
+    return style
 
 
 def _default_avoid() -> list[Path]:
@@ -64,7 +84,7 @@ def _tokenizer_spec(spec: str) -> str | None:
         try:
             load_counter(TEKKEN)
         except RuntimeError as exc:
-            console.print(f"[yellow]no token counts, so no budget check: {exc}[/]")
+            warn(f"no token counts, so no budget check: {exc}")
             return None
         return TEKKEN
     try:
@@ -84,6 +104,11 @@ def _avoided_prompts(paths: list[Path]) -> set[str]:
     return prompts
 
 
+def rejected_rows_path(out: Path) -> Path:
+    """Where ``traces`` lists the rows of a run writing ``out`` that got no record."""
+    return out.with_name(out.stem + ".rejected.csv")
+
+
 def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBudget | None) -> None:
     kept = chosen.kept_by_family()
     skipped = [
@@ -93,7 +118,7 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
     ]
     console.print(
         f"kept {len(chosen.kept)} of {chosen.seen} rows in {elapsed:.1f} s "
-        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {out}"
+        f"({len(chosen.kept) / max(elapsed, 1e-9):.0f}/s) -> {escape(str(out))}"
         + (f"; skipped {', '.join(skipped)}" if skipped else "")
     )
     console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
@@ -114,10 +139,18 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
             title=f"Assistant-turn tokens ({chosen.tokenizer}; {sample}; "
             f"every kept row fits {token_budget.budget} minus its prompt)"
         )
-        for column in ("family", "rows", "median", "p95", "max"):
-            table.add_column(column, justify="left" if column == "family" else "right")
+        for column in ("family", "style", "rows", "median", "p95", "max", "within budget"):
+            table.add_column(column, justify="left" if column in ("family", "style") else "right")
         for row in length_table(chosen):
-            table.add_row(row.family, str(row.rows), f"{row.median:.0f}", f"{row.p95:.0f}", str(row.max))
+            table.add_row(
+                row.family,
+                row.style,
+                str(row.rows),
+                f"{row.median:.0f}",
+                f"{row.p95:.0f}",
+                str(row.max),
+                f"{row.within_budget:.1%}",
+            )
         stdout.print(table)
 
 
@@ -157,14 +190,25 @@ def synth(
     verify_with_solver: Annotated[
         bool,
         typer.Option(
-            help="Solve every puzzle and keep it only when the solver's vote is the generator's answer "
-            "(slower: bit and symbolic equations are otherwise traced from the generator's own rule)."
+            help="Compact style only: solve every puzzle and keep it only when the solver's vote is the "
+            "generator's answer (slower: bit and symbolic equations are otherwise traced from the generator's "
+            "own rule). Stepwise traces never use a generator's rule."
         ),
     ] = False,
     knob: Annotated[
         list[str] | None,
         typer.Option(help="A generator setting, FAMILY.KNOB=NUMBER (repeatable), e.g. gravity.n_examples=5."),
     ] = None,
+    style: StyleOption = DEFAULT_STYLE,
+    drills: Annotated[
+        int,
+        typer.Option(
+            help="Also write N drill records (catalog questions and answers, marked drill=true, before the "
+            "traces) from the drill sources of the mixture's families in this style; families without "
+            "one are listed.",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Generate puzzles in the competition's exact format, each with a proven step-by-step trace.
 
@@ -174,16 +218,21 @@ def synth(
     """
     if out.suffix not in RECORD_FORMATS + PUZZLE_FORMATS:
         raise fail(f"--out must end in {', '.join(RECORD_FORMATS + PUZZLE_FORMATS)}, not {out.name!r}")
+    _check_style(style)
+    if drills and out.suffix not in RECORD_FORMATS:
+        raise fail("--drills needs an SFT output (.jsonl or .parquet)")
+    avoid = avoid if avoid is not None else _default_avoid()
+    refuse_bad_outputs([out], avoid)
     try:
         mixture = Mixture.resolve(parse_mix(mix) if mix else None)
         knobs = parse_knobs(knob or [])
     except (MixtureError, PluginError) as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
-        console.print(f"[yellow]no generator yet (left out): {', '.join(mixture.without_generator)}[/]")
+        warn(f"no generator yet (left out): {', '.join(mixture.without_generator)}")
     records = out.suffix in RECORD_FORMATS
     token_budget = _token_budget(tokenizer, budget, stats_every) if records else None
-    avoid_prompts = _avoided_prompts(avoid if avoid is not None else _default_avoid())
+    avoid_prompts = _avoided_prompts(avoid)
     workers = workers or default_workers()
     start = time.perf_counter()
     stream = iter_traced(
@@ -195,6 +244,7 @@ def synth(
         traced=records,
         token_budget=token_budget,
         verify_with_solver=verify_with_solver,
+        style=style,
     )
     # closing() stops the workers as soon as enough rows are kept
     with closing(stream), progress_bar("synthesizing", n) as advance:
@@ -207,11 +257,23 @@ def synth(
             on_progress=advance,
         )
     elapsed = time.perf_counter() - start
+    drilled = make_drills(mixture, style, drills, seed) if drills else None
     if records:
-        write_records((sft_record(t) for t in chosen.kept), out)
+        # drills first: "memorise, then execute"
+        write_records([*(drilled.records if drilled else ()), *(sft_record(t) for t in chosen.kept)], out)
     else:
         write_puzzles_csv((t.puzzle for t in chosen.kept), out)
     _report(chosen, elapsed, out, token_budget)
+    if drilled is not None:
+        made = ", ".join(f"{name} {count}" for name, count in drilled.per_family.items()) or "none"
+        console.print(
+            f"drills: {len(drilled.records)} of {drills} ({made})"
+            + (
+                f"; no {style} drill source for {', '.join(drilled.without_source)}"
+                if drilled.without_source
+                else ""
+            )
+        )
     if len(chosen.kept) < n:
         raise fail(
             f"only {len(chosen.kept)} of {n} rows after {chosen.seen} attempts; see the table above", code=1
@@ -225,13 +287,17 @@ def traces(
     tokenizer: TokenizerOption = _AUTO,
     budget: BudgetOption = GENERATION_BUDGET,
     timeout_per_puzzle: TimeoutOption = 5.0,
+    style: StyleOption = DEFAULT_STYLE,
 ) -> None:
-    """SFT records for the real rows that the solvers answer correctly with a proven trace.
+    """SFT records for the real rows with a proven trace (replayed, audited for stepwise, verified).
 
     The other rows are counted by reason and listed in OUT.rejected.csv (id, family, reason, detail).
     """
     if out.suffix not in RECORD_FORMATS:
         raise fail(f"--out must end in {' or '.join(RECORD_FORMATS)}, not {out.name!r}")
+    _check_style(style)
+    side = rejected_rows_path(out)
+    refuse_bad_outputs([out, side], [input_csv])
     try:
         data = read_puzzles(input_csv)
     except PuzzleFileError as exc:
@@ -243,22 +309,106 @@ def traces(
     start = time.perf_counter()
     with progress_bar("tracing", len(data.puzzles)) as advance:
         chosen = select(
-            trace_many(data.puzzles, workers=workers, timeout=timeout_per_puzzle, token_budget=token_budget),
+            trace_many(
+                data.puzzles,
+                workers=workers,
+                timeout=timeout_per_puzzle,
+                token_budget=token_budget,
+                style=style,
+            ),
             on_progress=advance,
             progress_per="seen",
         )
     elapsed = time.perf_counter() - start
     write_records((sft_record(t) for t in chosen.kept), out)
-    side = out.with_name(out.stem + ".rejected.csv")
-    with side.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(side, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "family", "reason", "detail"])
         for traced, reason in chosen.rejected_rows:
             writer.writerow([traced.puzzle.id, traced.family or "", reason.name.lower(), traced.detail])
     _report(chosen, elapsed, out, token_budget)
-    console.print(f"rows without a record listed in {side}")
+    console.print(f"rows without a record listed in {escape(str(side))}")
+
+
+def audit(
+    path: Annotated[
+        Path, typer.Argument(help="SFT records (.jsonl or .parquet), each with family and style.")
+    ],
+    window: Annotated[
+        int,
+        typer.Option(help="Locality: a cited value must be in the prompt or this many lines above.", min=1),
+    ] = DEFAULT_WINDOW,
+    max_step_kinds: Annotated[
+        int, typer.Option(help="Most step kinds a family's tracer may document.", min=1)
+    ] = MAX_STEP_KINDS,
+    show: Annotated[int, typer.Option(help="Violations listed per rule.", min=0)] = 10,
+) -> None:
+    """Audit traces against the learnable-trace rules; exit 1 on any violation.
+
+    No hidden compute (every line one of its tracer's documented, bounded step kinds), locality,
+    reference integrity, evidence before choice, few uniform step kinds (counted per family).
+    """
+    if path.suffix not in RECORD_FORMATS:
+        raise fail(f"{path}: SFT records are {' or '.join(RECORD_FORMATS)}")
+    try:
+        records = read_records(path)
+    except (OSError, ValueError) as exc:
+        raise fail(f"cannot read {path}: {exc}") from None
+    report = audit_records(records, window=window, max_step_kinds=max_step_kinds)
+    _audit_report(report, show)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _audit_report(report: AuditReport, show: int) -> None:
+    stdout.print(
+        f"audited {report.records} traces (window {report.window} lines; {report.drills} drill records "
+        f"not audited): {report.passed} pass, {report.records - report.passed} with violations"
+    )
+    table = Table(title="Traces and step kinds per family and style")
+    for column in ("family", "style", "traces", "failing", "step kinds used", "lines per kind"):
+        table.add_column(
+            column, justify="right" if column in ("traces", "failing", "step kinds used") else "left"
+        )
+    for (family, style), count in sorted(report.traces.items()):
+        kinds = sorted(
+            ((kind, n) for (f, s, kind), n in report.kinds.items() if (f, s) == (family, style)),
+            key=lambda item: -item[1],
+        )
+        table.add_row(
+            family,
+            style,
+            str(count),
+            str(report.failed[family, style]),
+            str(len(kinds)),
+            ", ".join(f"{kind} {n}" for kind, n in kinds) or "-",
+        )
+    stdout.print(table)
+    for rule, found in report.by_rule().items():
+        stdout.print(f"[bold]{rule.value}[/]: {len(found)} violations in {len({r for r, _ in found})} traces")
+        for record_id, violation in found[:show]:
+            stdout.print(f"  {record_id} line {violation.line}: {violation.detail}", markup=False)
+
+
+class _BuildByDefault(TyperGroup):
+    """``reasonlab traces FILE ...`` builds records (the command's first form); ``traces audit FILE``
+    audits them."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+traces_app = typer.Typer(
+    cls=_BuildByDefault,
+    no_args_is_help=True,
+    help="SFT records for real rows (traces FILE --out OUT, the same as traces build), and the audit of any records (traces audit FILE).",
+)
+traces_app.command("build")(traces)
+traces_app.command("audit")(audit)
 
 
 def register(app: typer.Typer) -> None:
     app.command()(synth)
-    app.command()(traces)
+    app.add_typer(traces_app, name="traces")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, progress_bar, stdout
@@ -72,7 +73,9 @@ def verify(
         if not result.ok:
             failures += 1
             shown = ", ".join(result.failed_ids[:10]) + (" ..." if len(result.failed_ids) > 10 else "")
-            console.print(f"[red]{task.name}: {result.rows - result.passed} reference(s) failed: {shown}[/]")
+            console.print(
+                f"[red]{task.name}: {result.rows - result.passed} reference(s) failed: {escape(shown)}[/]"
+            )
     stdout.print(table)
     if failures:
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, stdout
@@ -32,15 +33,6 @@ def _load(config_class, path: Path, overrides: list[str] | None):
         raise fail(str(exc)) from None
 
 
-def training_identity(config) -> dict:
-    """What defines a training run's results; the step budget may grow when resuming."""
-    data = config.model_dump(mode="json")
-    for key in ("max_steps", "epochs", "save_steps", "logging_steps", "eval_steps", "save_total_limit"):
-        data["train"].pop(key, None)
-    data.pop("tracking", None)
-    return data
-
-
 def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None, resume: bool) -> None:
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
     from reasonlab.training.data import DataError
@@ -53,12 +45,12 @@ def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None
         raise fail("--resume needs --out, the run directory to continue")
     out = out or default_run_dir(config.name, config.output_root)
     try:
-        run_dir = open_run_dir(
-            out, f"train {kind}", config, seed=config.seed, identity=training_identity(config)
-        )
+        run_dir = open_run_dir(out, f"train {kind}", config, seed=config.seed, identity=config.identity())
     except RunDirError as exc:
         raise fail(str(exc)) from None
-    console.print(f"train {kind}: model [bold]{config.model.name_or_path}[/] -> {run_dir.path}")
+    console.print(
+        f"train {kind}: model [bold]{escape(str(config.model.name_or_path))}[/] -> {escape(str(run_dir.path))}"
+    )
     try:
         result = run(config, run_dir.path, resume=resume)
     except (DataError, TargetError, RewardError, TrainingError) as exc:

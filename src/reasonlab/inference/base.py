@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from reasonlab.scoring.metric import FINISH_LENGTH  # noqa: F401 - the completion hit max_tokens: truncated
 
 FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
-FINISH_LENGTH = "length"  # the completion hit max_tokens: truncated
 FINISH_ERROR = "error"  # the backend gave up on this request (see Completion.error)
 
 
@@ -64,6 +65,45 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release models, engines, connections."""
+
+
+class Arrival(NamedTuple):
+    request: Request
+    max_tokens: int  # this request's own budget; the other settings are the batch's
+
+
+class RequestFeed(Protocol):
+    """What a server hands a backend that batches continuously, between two generation steps."""
+
+    def arrivals(self) -> list[Arrival]:
+        """Requests that arrived since the last call (the first call gives the first batch); never blocks."""
+
+    def abandoned(self, request_id: str) -> bool:
+        """True once the client of ``request_id`` has gone: its generation should stop."""
+
+
+@runtime_checkable
+class FeedableBackend(Backend, Protocol):
+    """A backend that admits requests and drops abandoned ones while it generates, so one long request
+    neither blocks later clients nor keeps generating for a client that left (``reasonlab serve``)."""
+
+    def generate_from_feed(self, settings: GenerationSettings, feed: RequestFeed) -> Iterator[Completion]:
+        """Completions for the feed's requests, each to its own ``max_tokens`` with the other
+        ``settings``, until the feed has nothing left; none for an abandoned request."""
+
+
+class FixedFeed:
+    """A :class:`RequestFeed` of one batch known in advance (what :meth:`Backend.generate` is given)."""
+
+    def __init__(self, requests: Sequence[Request], max_tokens: int):
+        self._pending = [Arrival(request, max_tokens) for request in requests]
+
+    def arrivals(self) -> list[Arrival]:
+        arrived, self._pending = self._pending, []
+        return arrived
+
+    def abandoned(self, request_id: str) -> bool:
+        return False
 
 
 def generate_all(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reasonlab.inference.base import Backend
 from reasonlab.plugins import Registry
 
 TINY_PREFIX = "tiny:"
+HF_QUANTIZATION = ("none", "int8", "int4")
 
 # Backend classes by kind: the built-ins, then plugins' (entry point group ``reasonlab.backends``).
 BACKENDS: Registry[type[Backend]] = Registry(
@@ -48,11 +49,30 @@ class BackendConfig(BaseModel):
     # openai
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    require_api_key: bool = Field(False, description="openai: refuse to start when api_key_env is unset.")
     concurrency: int = Field(16, ge=1)
     timeout_s: float = Field(600.0, gt=0)
     max_retries: int = Field(4, ge=0)
     # solver
     tokenizer: str | None = Field(None, description="solver: tokenizer used to count tokens.")
+    # Screening options: faster or smaller, not the grader's setting (BF16, greedy, no speculation), so
+    # score final numbers without them.
+    quantization: str = Field(
+        "none",
+        description="hf: none|int8|int4 weights (method chosen per device); vllm: passed to the engine (e.g. fp8).",
+    )
+    kv_cache_dtype: str = Field("auto", description="vllm: the KV cache's dtype (e.g. fp8).")
+    speculative: Literal["none", "prompt_lookup", "draft"] = Field(
+        "none",
+        description="hf: prompt-lookup (n-gram) or draft-model assisted decoding, one request at a time.",
+    )
+    prompt_lookup_tokens: int = Field(10, ge=1, description="hf prompt_lookup: tokens proposed per step.")
+    draft_model: str | None = Field(None, description="hf draft: the draft model (same tokenizer).")
+    draft_tokens: int = Field(5, ge=1, description="hf draft: tokens the draft proposes per step.")
+    speculative_config: dict[str, Any] | None = Field(
+        None,
+        description="vllm: the engine's speculative_config, e.g. {method: ngram, num_speculative_tokens: 5}.",
+    )
     # plugin backends
     options: dict[str, Any] = Field(
         {}, description="A plugin backend's keyword arguments (its class is built as cls(model, **options))."
@@ -68,6 +88,7 @@ class BackendConfig(BaseModel):
         "timeout_s",
         "max_retries",
         "api_key_env",
+        "require_api_key",
     )
 
     @field_validator("kind")
@@ -76,6 +97,25 @@ class BackendConfig(BaseModel):
         if kind not in BACKENDS:
             raise ValueError(f"unknown backend {kind!r}; known: {', '.join(BACKENDS.names())}")
         return kind
+
+    @model_validator(mode="after")
+    def _options_fit_the_backend(self) -> BackendConfig:
+        if self.kind == "hf" and self.quantization not in HF_QUANTIZATION:
+            raise ValueError(
+                f"backend.quantization={self.quantization!r}: the hf backend takes {'|'.join(HF_QUANTIZATION)}"
+            )
+        if self.kind not in ("hf", "vllm") and self.quantization != "none":
+            raise ValueError(f"backend.quantization applies to the hf and vllm backends, not {self.kind}")
+        if self.kind != "vllm" and self.kv_cache_dtype != "auto":
+            raise ValueError("backend.kv_cache_dtype applies to the vllm backend only")
+        if self.kind != "hf" and self.speculative != "none":
+            hint = " (use backend.speculative_config)" if self.kind == "vllm" else ""
+            raise ValueError(f"backend.speculative applies to the hf backend only{hint}")
+        if self.kind != "vllm" and self.speculative_config is not None:
+            raise ValueError("backend.speculative_config applies to the vllm backend only")
+        if (self.speculative == "draft") != (self.draft_model is not None):
+            raise ValueError("backend.draft_model is needed by, and only by, backend.speculative=draft")
+        return self
 
     def identity(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude=set(self.THROUGHPUT_FIELDS))
@@ -88,6 +128,16 @@ def resolve_model(model: str, seed: int = 0) -> str:
 
         return str(tiny_model(model[len(TINY_PREFIX) :], seed=seed))
     return model
+
+
+def vllm_engine_args(config: BackendConfig) -> dict[str, Any]:
+    """Overrides of the grader's engine flags: the screening options, then ``engine`` (which wins)."""
+    screening = {
+        "quantization": None if config.quantization == "none" else config.quantization,
+        "kv_cache_dtype": None if config.kv_cache_dtype == "auto" else config.kv_cache_dtype,
+        "speculative_config": config.speculative_config,
+    }
+    return {**{key: value for key, value in screening.items() if value is not None}, **config.engine}
 
 
 def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
@@ -105,6 +155,7 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
             config.model,
             base_url=config.base_url,
             api_key_env=config.api_key_env,
+            require_api_key=config.require_api_key,
             concurrency=config.concurrency,
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
@@ -114,9 +165,10 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
         from reasonlab.inference.vllm_backend import VllmBackend
 
         return VllmBackend(
-            model, adapter=config.adapter, chunk_size=config.chunk_size, seed=seed, **config.engine
+            model, adapter=config.adapter, chunk_size=config.chunk_size, seed=seed, **vllm_engine_args(config)
         )
     from reasonlab.inference.hf import HfBackend
+    from reasonlab.inference.speculation import Speculation
 
     return HfBackend(
         model,
@@ -125,4 +177,6 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
         dtype=config.dtype,
         max_batch_size=config.max_batch_size,
         refill_tokens=config.refill_tokens,
+        quantization=config.quantization,
+        speculation=Speculation.from_config(config, resolve_model),
     )

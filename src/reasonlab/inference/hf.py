@@ -7,6 +7,11 @@ continuing sequence re-enters the next segment with its prompt and the tokens ge
 batch never idles on one long straggler while work waits. ``refill_tokens=None`` gives static batches.
 Each refill re-reads the continuing sequences (one prefill), so a segment should be long against that
 cost: a few hundred tokens for long generations, less when completions are short.
+
+Screening options (:mod:`reasonlab.inference.quantize`, :mod:`reasonlab.inference.speculation`):
+quantized weights (an adapter is merged first), and speculative decoding, which runs one request at
+a time. Each completion notes when its first token came (``extra["first_token_seconds"]``) and, under
+speculation, how many target forward passes it took (``extra["target_forwards"]``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasonlab.inference.base import FINISH_LENGTH, FINISH_STOP, Completion, GenerationSettings, Request
+from reasonlab.inference.base import (
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    FixedFeed,
+    GenerationSettings,
+    Request,
+    RequestFeed,
+)
 from reasonlab.inference.prompts import prompt_ids
+from reasonlab.inference.quantize import load_time_quantization, quantize_model, weight_bytes
+from reasonlab.inference.speculation import Speculation
 
 
 @dataclass
@@ -26,7 +41,27 @@ class _Sequence:
     request: Request
     prompt: list[int]
     started: float
+    max_tokens: int
     generated: list[int] = field(default_factory=list)
+    first_token_at: float | None = None
+    target_forwards: int = 0
+
+
+class _FirstStep:
+    """A ``generate`` streamer that notes when the first new tokens of a segment arrived (the first
+    call carries the prompt; each later one a step's new tokens, for every row of the batch)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.at: float | None = None
+
+    def put(self, value) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            self.at = time.perf_counter()
+
+    def end(self) -> None:
+        pass
 
 
 def _resolve_device(device: str) -> str:
@@ -57,6 +92,8 @@ class HfBackend:
         dtype: str = "auto",
         max_batch_size: int = 16,
         refill_tokens: int | None = 256,
+        quantization: str = "none",
+        speculation: Speculation | None = None,
     ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -68,14 +105,32 @@ class HfBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        loaded = AutoModelForCausalLM.from_pretrained(model, dtype=_resolve_dtype(dtype, self.device))
+        speculation = speculation or Speculation()
+        torch_dtype = _resolve_dtype(dtype, self.device)
+        loaded = AutoModelForCausalLM.from_pretrained(
+            model, dtype=torch_dtype, **load_time_quantization(quantization, self.device)
+        )
+        speculation.check_model(loaded)
         if adapter is not None:
             from peft import PeftModel
 
             loaded = PeftModel.from_pretrained(loaded, str(adapter))
-        self.model = loaded.to(self.device).eval()
-        self.max_batch_size = max_batch_size
-        self.refill_tokens = refill_tokens
+            if quantization != "none":  # quantized layers take no adapter: fold it into the weights first
+                loaded = loaded.merge_and_unload()
+        if not getattr(loaded, "is_quantized", False):
+            loaded = loaded.to(self.device)
+        self.quantization = quantize_model(loaded, quantization, self.device)
+        self.model = loaded.eval()
+        self.weight_bytes = weight_bytes(self.model)
+        self.speculation = speculation
+        self.draft = None
+        if speculation.method == "draft":
+            self.draft = AutoModelForCausalLM.from_pretrained(speculation.draft_model, dtype=torch_dtype)
+            speculation.check_model(self.draft, role="draft model")
+            self.draft = self.draft.to(self.device).eval()
+        # Assisted decoding takes one sequence at a time, and a refill would only re-read its prompt.
+        self.max_batch_size = 1 if speculation.enabled else max_batch_size
+        self.refill_tokens = None if speculation.enabled else refill_tokens
         self.stop_ids = self._stop_ids()
         self._torch = torch
 
@@ -105,50 +160,86 @@ class HfBackend:
             if settings.temperature > 0
             else {"do_sample": False}
         )
-        with torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=attention,
-                max_new_tokens=new_tokens,
-                pad_token_id=pad,
-                eos_token_id=sorted(self.stop_ids),
-                **sampling,
-            )
+        first_step = _FirstStep()
+        forwards = [0]
+        counter = self._target().register_forward_pre_hook(
+            lambda *_: forwards.__setitem__(0, forwards[0] + 1)
+        )
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    max_new_tokens=new_tokens,
+                    pad_token_id=pad,
+                    eos_token_id=sorted(self.stop_ids),
+                    streamer=first_step,
+                    **sampling,
+                    **self.speculation.generate_kwargs(self.draft),
+                )
+        finally:
+            counter.remove()
+        for sequence in batch:
+            sequence.target_forwards += forwards[0]
+            if sequence.first_token_at is None:
+                sequence.first_token_at = first_step.at
         return output[:, width:].tolist()
 
+    def _target(self):
+        """The module whose forward passes are the target model's (under PEFT, the wrapped model)."""
+        base = getattr(self.model, "get_base_model", None)
+        return base() if callable(base) else self.model
+
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
+        return self.generate_from_feed(settings, FixedFeed(requests, settings.max_tokens))
+
+    def generate_from_feed(self, settings: GenerationSettings, feed: RequestFeed) -> Iterator[Completion]:
+        """Generation that takes the feed's arrivals and drops its abandoned requests between segments
+        (of ``refill_tokens``), each sequence to its own budget."""
         if settings.temperature > 0:
             self._torch.manual_seed(settings.seed)
-        encoded = [
-            (r, prompt_ids(self.tokenizer, r, enable_thinking=settings.enable_thinking)) for r in requests
-        ]
-        # Shortest first: neighbours in the queue have similar lengths, so batches pad little.
-        waiting = deque(sorted(encoded, key=lambda pair: len(pair[1])))
+        waiting: deque[_Sequence] = deque()
         active: list[_Sequence] = []
-        while waiting or active:
+        while True:
+            arrived = [
+                _Sequence(
+                    a.request,
+                    prompt_ids(self.tokenizer, a.request, enable_thinking=settings.enable_thinking),
+                    time.perf_counter(),
+                    a.max_tokens,
+                )
+                for a in feed.arrivals()
+            ]
+            # Shortest first: neighbours in the queue have similar lengths, so batches pad little.
+            waiting.extend(sorted(arrived, key=lambda s: len(s.prompt)))
+            waiting = deque(s for s in waiting if not feed.abandoned(s.request.id))
+            active = [s for s in active if not feed.abandoned(s.request.id)]
+            if not (waiting or active):
+                return
             while waiting and len(active) < self.max_batch_size:
-                request, ids = waiting.popleft()
-                active.append(_Sequence(request, ids, time.perf_counter()))
-            remaining = max(settings.max_tokens - len(s.generated) for s in active)
+                sequence = waiting.popleft()
+                sequence.started = time.perf_counter()
+                active.append(sequence)
+            remaining = max(s.max_tokens - len(s.generated) for s in active)
             segment = min(remaining, self.refill_tokens or remaining)
             new_ids = self._segment(active, segment, settings)
             still_running = []
             for sequence, ids in zip(active, new_ids, strict=True):
-                finished = self._append(sequence, ids, settings.max_tokens)
+                finished = self._append(sequence, ids)
                 if finished is None:
                     still_running.append(sequence)
                 else:
                     yield self._completion(sequence, finished)
             active = still_running
 
-    def _append(self, sequence: _Sequence, new_ids: list[int], max_tokens: int) -> str | None:
+    def _append(self, sequence: _Sequence, new_ids: list[int]) -> str | None:
         """Add a segment's tokens; the finish reason if the sequence is done, else None."""
         # generate() pads a row after its stop token; reading stops at that token, so padding is never taken.
         for token in new_ids:
             sequence.generated.append(token)
             if token in self.stop_ids:
                 return FINISH_STOP
-            if len(sequence.generated) >= max_tokens:
+            if len(sequence.generated) >= sequence.max_tokens:
                 return FINISH_LENGTH
         return None
 
@@ -159,6 +250,11 @@ class HfBackend:
         # vLLM (the grader's engine) holds back an incomplete UTF-8 character at the end of its output;
         # decoding would show it as U+FFFD, so it is dropped here too.
         text = self.tokenizer.decode(text_ids, skip_special_tokens=True).rstrip("\ufffd")
+        extra = {}
+        if sequence.first_token_at is not None:
+            extra["first_token_seconds"] = sequence.first_token_at - sequence.started
+        if self.speculation.enabled:
+            extra["target_forwards"] = sequence.target_forwards
         return Completion(
             id=sequence.request.id,
             text=text,
@@ -166,7 +262,9 @@ class HfBackend:
             completion_tokens=len(sequence.generated),
             finish_reason=finish_reason,
             seconds=time.perf_counter() - sequence.started,
+            extra=extra,
         )
 
     def close(self) -> None:
         del self.model
+        self.draft = None

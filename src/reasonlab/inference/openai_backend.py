@@ -1,6 +1,8 @@
 """Any OpenAI-compatible chat server (``vllm serve``, ``reasonlab serve``, hosted APIs) via the official
-``openai`` client: async, at most ``concurrency`` requests in flight, retries with exponential backoff
-and jitter on transient failures, a per-request timeout, the API key read from an environment variable.
+``openai`` client: async, at most ``concurrency`` requests in flight, the API key read from an environment
+variable. Retries and timeouts are the SDK's own: ``max_retries`` retries of connection errors, 408, 409,
+429 and 5xx answers with exponential backoff and jitter (honouring ``Retry-After``), ``timeout_s`` per
+attempt. A request that still fails costs its row (finish reason ``error``), never the run.
 
 The grader reads the whole output, thinking included. A server with a reasoning parser returns the
 thought separately (``reasoning_content`` or ``reasoning``); it is put back in front of the answer as
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
-import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -47,76 +48,67 @@ class OpenAIBackend:
         *,
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
+        require_api_key: bool = False,
         concurrency: int = 16,
         timeout_s: float = 600.0,
         max_retries: int = 4,
-        backoff_s: float = 1.0,
     ):
         import openai
 
         self.model = model
         self.base_url = base_url
-        self.api_key = os.environ.get(api_key_env) or "EMPTY"
+        key = os.environ.get(api_key_env)
+        if require_api_key and not key:
+            # Said before any request: a hosted API answers a missing key with 401 on every row.
+            raise ValueError(
+                f"backend.api_key_env: the environment variable {api_key_env} is not set; this server needs "
+                f"an API key (export {api_key_env}=...)"
+            )
+        self.api_key = key or "EMPTY"  # local servers (vllm serve, reasonlab serve) take any key
         self.concurrency = max(1, concurrency)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
-        self.backoff_s = backoff_s
         self._openai = openai
-        self._transient = (
-            openai.APIConnectionError,
-            openai.APITimeoutError,
-            openai.RateLimitError,
-            openai.InternalServerError,
-        )
 
     async def _one(
         self, client, limit: asyncio.Semaphore, request: Request, settings: GenerationSettings
     ) -> Completion:
         async with limit:
             started = time.perf_counter()
-            last_error = ""
-            for attempt in range(self.max_retries + 1):
-                try:
-                    response = await client.chat.completions.create(
-                        model=self.model,
-                        messages=request.messages,
-                        max_tokens=settings.max_tokens,
-                        temperature=settings.temperature,
-                        top_p=settings.top_p,
-                        seed=settings.seed,
-                        extra_body={"chat_template_kwargs": {"enable_thinking": settings.enable_thinking}},
-                    )
-                except self._transient as exc:
-                    last_error = f"{type(exc).__name__}: {exc}"
-                    if attempt < self.max_retries:
-                        await asyncio.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))
-                    continue
-                except self._openai.APIStatusError as exc:  # 4xx: retrying will not help
-                    last_error = f"{type(exc).__name__}: {exc}"
-                    break
-                choice = response.choices[0]
-                usage = response.usage
+            try:
+                response = await client.chat.completions.create(
+                    model=self.model,
+                    messages=request.messages,
+                    max_tokens=settings.max_tokens,
+                    temperature=settings.temperature,
+                    top_p=settings.top_p,
+                    seed=settings.seed,
+                    extra_body={"chat_template_kwargs": {"enable_thinking": settings.enable_thinking}},
+                )
+            except self._openai.APIError as exc:  # after the SDK's retries
                 return Completion(
                     id=request.id,
-                    text=_full_text(choice.message),
-                    prompt_tokens=usage.prompt_tokens if usage else 0,
-                    completion_tokens=usage.completion_tokens if usage else 0,
-                    finish_reason=FINISH_LENGTH if choice.finish_reason == "length" else FINISH_STOP,
+                    text="",
+                    prompt_tokens=0,
+                    completion_tokens=0,
+                    finish_reason=FINISH_ERROR,
                     seconds=time.perf_counter() - started,
+                    error=f"{type(exc).__name__}: {exc}",
                 )
+            choice = response.choices[0]
+            usage = response.usage
             return Completion(
                 id=request.id,
-                text="",
-                prompt_tokens=0,
-                completion_tokens=0,
-                finish_reason=FINISH_ERROR,
+                text=_full_text(choice.message),
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                finish_reason=FINISH_LENGTH if choice.finish_reason == "length" else FINISH_STOP,
                 seconds=time.perf_counter() - started,
-                error=last_error,
             )
 
     async def _run(self, requests: Sequence[Request], settings: GenerationSettings, out: queue.Queue) -> None:
         client = self._openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=0
+            base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=self.max_retries
         )
         limit = asyncio.Semaphore(self.concurrency)
         try:

@@ -62,6 +62,18 @@ class SolverBackend:
             return len(self._tokenizer(text, add_special_tokens=False).input_ids)
         return len(_APPROXIMATE_TOKEN.findall(text))
 
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """The first ``max_tokens`` tokens of ``text``: what a model stopped at its budget would have written."""
+        if self._tokenizer is not None:
+            ids = self._tokenizer(text, add_special_tokens=False).input_ids
+            return self._tokenizer.decode(ids[:max_tokens])
+        if max_tokens <= 0:
+            return ""
+        for number, token in enumerate(_APPROXIMATE_TOKEN.finditer(text), 1):
+            if number == max_tokens:
+                return text[: token.end()]
+        return text
+
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:
         for request in requests:
             started = time.perf_counter()
@@ -77,7 +89,12 @@ class SolverBackend:
                 text, finish, error = "", FINISH_ERROR, f"{type(exc).__name__}: {exc}"
             tokens = self.count_tokens(text)
             if tokens > settings.max_tokens:
-                finish = FINISH_LENGTH
+                # Cut as an engine would: the boxed answer past the budget is never seen.
+                text, tokens, finish = (
+                    self.truncate(text, settings.max_tokens),
+                    settings.max_tokens,
+                    FINISH_LENGTH,
+                )
             yield Completion(
                 id=request.id,
                 text=text,

@@ -13,10 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from reasonlab.outputs import atomic_output
 from reasonlab.puzzles.families import family_of
 from reasonlab.puzzles.types import Puzzle
 
 REQUIRED_COLUMNS = ("id", "prompt")
+# The csv module refuses fields over 128 KiB by default; a prompt (or a trace) can be longer than that,
+# up to what a model's context holds. Longer fields are a clear row error, not a traceback.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 class PuzzleFileError(ValueError):
@@ -44,21 +49,32 @@ class PuzzleFile:
 
 
 def _decode(path: Path) -> str:
+    """The file's text, with Windows (CRLF) and old Mac (CR) line endings inside prompts made ``\\n``:
+    the puzzles' parsers, and the grader's prompts, split lines on ``\\n`` alone."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise PuzzleFileError(path, line, None, f"bytes are not valid UTF-8 ({exc.reason})") from exc
 
 
 def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote left open at the end (a file cut mid-prompt by a killed writer) is an error, not
+    # a shorter prompt read as if it were complete.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise PuzzleFileError(path, 1, None, f"missing column(s) {missing}; header is {reader.fieldnames}")
     previous_end = 1
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over MAX_FIELD_CHARS, or a quote left open at the end
+            raise PuzzleFileError(path, previous_end + 1, None, f"unreadable CSV record ({exc})") from None
         # Prompts span several lines; reader.line_num is where a record ends, so a record starts
         # on the line after the previous one ended (the line a user looks for).
         yield previous_end + 1, row
@@ -114,9 +130,7 @@ SOLUTION_COLUMNS = ("id", "answer", "family", "subtype", "status", "rule", "seco
 
 def write_solutions(rows, path: str | Path) -> None:
     """Write solver rows (``SolvedRow``) as CSV with :data:`SOLUTION_COLUMNS`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(SOLUTION_COLUMNS)
         for row in rows:
@@ -134,9 +148,13 @@ def write_solutions(rows, path: str | Path) -> None:
             )
 
 
+def invalid_rows_path(out: str | Path) -> Path:
+    """Where ``solve --skip-invalid`` sets aside the bad rows of a run writing ``out``."""
+    return Path(out).with_suffix(".invalid.csv")
+
+
 def write_invalid_rows(rows: list[InvalidRow], path: str | Path) -> None:
-    path = Path(path)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["line", "id", "problem", "prompt", "answer"])
         for r in rows:

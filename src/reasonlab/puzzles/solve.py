@@ -10,13 +10,13 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.families import get_family, prepare_families
 from reasonlab.puzzles.types import Puzzle, Solution, Status
+from reasonlab.workers import worker_pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def solve_many(
             if on_progress:
                 on_progress(len(rows))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         for rows in pool.map(_solve_chunk, ((c, timeout) for c in chunks)):
             yield from rows
             if on_progress:

@@ -12,7 +12,7 @@ expression declares the line's data flow through its named groups, which is what
 (:mod:`reasonlab.puzzles.audit`) checks mechanically:
 
 - a group named ``c_<anything>`` is *cited*: a value the line uses. Each whitespace- or comma-separated
-  token of it must appear verbatim in the prompt or in the previous ``window`` lines;
+  token of it (or separated by the kind's own ``separators``) must appear verbatim in the prompt or in the previous ``window`` lines;
 - any other named group is the line's own result or structure.
 
 ``bound`` states the kind's limit on work (operand digits, list length, ...) and returns a message when a
@@ -44,6 +44,8 @@ class StepKind:
     doc: str  # the computation the line performs, in one sentence
     bound: Callable[[re.Match[str]], str | None] | None = None  # a message when the line does too much
     choice: bool = False  # commits to a rule, digit or letter on the evidence it cites
+    # what separates the tokens of a cited group (arithmetic kinds add "+": operators are not values)
+    separators: re.Pattern[str] = re.compile(r"[\s,]+")
 
     def cited(self, match: re.Match[str]) -> list[str]:
         """The tokens this line cites (its ``c_*`` groups), in order."""
@@ -51,7 +53,7 @@ class StepKind:
             token
             for name, value in match.groupdict().items()
             if name.startswith("c_") and value
-            for token in re.split(r"[\s,]+", value.strip())
+            for token in self.separators.split(value.strip())
             if token
         ]
 
@@ -91,13 +93,12 @@ def _tracer_matches(name: str, tracer: Tracer) -> str | None:
 
 # Tracers by "FAMILY.STYLE": the built-ins, then plugins' (entry point group ``reasonlab.trace_styles``).
 _FAMILIES = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
-_STEPWISE_FAMILIES = ("bit",)  # those with a module in reasonlab.puzzles.traces
 TRACERS: Registry[Tracer] = Registry(
     "trace_styles",
     Tracer,
     {
         **{f"{name}.compact": f"reasonlab.puzzles.traces.compact:{name.upper()}" for name in _FAMILIES},
-        **{f"{name}.stepwise": f"reasonlab.puzzles.traces.{name}:STEPWISE" for name in _STEPWISE_FAMILIES},
+        **{f"{name}.stepwise": f"reasonlab.puzzles.traces.{name}:STEPWISE" for name in _FAMILIES},
     },
     check=_tracer_matches,
 )
@@ -118,10 +119,36 @@ def get_tracer(family: str, style: str) -> Tracer:
     return TRACERS.get(name)
 
 
+def _load(target: str) -> Any | None:
+    """The object at ``module:attribute``, or None when that module (or attribute) does not exist yet."""
+    module, attribute = target.split(":")
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None  # the module itself (or its package) is missing, not one of its imports
+        raise
+    return getattr(loaded, attribute, None)
+
+
+def find_tracer(family: str, style: str) -> Tracer | None:
+    """The tracer of ``family`` in ``style``, or None where none is registered (unknown styles raise)."""
+    if style not in trace_styles():
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(trace_styles())}")
+    name = f"{family}.{style}"
+    return TRACERS.get(name) if name in TRACERS else None
+
+
 # Styles whose traces recall a catalog, and where their drills live.
 _DRILLS: dict[tuple[str, str], str] = {
     ("equation", "stepwise"): "reasonlab.puzzles.traces.equation_symbolic:DRILLS",
+    ("cipher", "stepwise"): "reasonlab.puzzles.traces.cipher:DRILLS",
 }
+
+
+def register_drills(family: str, style: str, target: str) -> None:
+    """Make ``module:attribute`` the drill source of ``family`` in ``style``."""
+    _DRILLS[(family, style)] = target
 
 
 def get_drills(family: str, style: str) -> DrillSource | None:
@@ -132,5 +159,14 @@ def get_drills(family: str, style: str) -> DrillSource | None:
     module, attribute = target.split(":")
     drills = getattr(importlib.import_module(module), attribute)
     if not isinstance(drills, DrillSource):
+        raise TypeError(f"{target} does not satisfy the DrillSource protocol")
+    return drills
+
+
+def find_drills(family: str, style: str) -> DrillSource | None:
+    """:func:`get_drills`, or None also where the registered drill module is not written yet."""
+    target = _DRILLS.get((family, style))
+    drills = _load(target) if target else None
+    if drills is not None and not isinstance(drills, DrillSource):
         raise TypeError(f"{target} does not satisfy the DrillSource protocol")
     return drills

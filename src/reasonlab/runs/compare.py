@@ -61,11 +61,24 @@ def compare_runs(
     gold = {p.id: p for p in read_puzzles(gold_path).puzzles}
     records_a, records_b = _records(run_a), _records(run_b)
     common = [i for i in records_a if i in records_b and i in gold]
+    if not common:
+        # A comparison of nothing would print 0% vs 0% and a p-value of 1, which reads as "no difference".
+        raise ValueError(
+            f"{run_a} and {run_b} have no common rows with gold answers in {gold_path} "
+            f"({len(records_a)} and {len(records_b)} completions): nothing to compare"
+        )
     correct: dict[str, tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
     for row_id in common:
         puzzle = gold[row_id]
-        a = is_correct(puzzle.answer, records_a[row_id]["completion"], legacy=legacy)
-        b = is_correct(puzzle.answer, records_b[row_id]["completion"], legacy=legacy)
+        a, b = (
+            is_correct(
+                puzzle.answer,
+                r[row_id]["completion"],
+                legacy=legacy,
+                finish_reason=r[row_id].get("finish_reason"),
+            )
+            for r in (records_a, records_b)
+        )
         family = records_a[row_id].get("family") or classify(puzzle.prompt).family
         for key in ("overall", family):
             correct[key][0].append(a)

@@ -44,16 +44,16 @@ def has_boxed_answer(text: str) -> bool:
 def score_rows(
     puzzles: Sequence[Puzzle], records: dict[str, dict[str, Any]], *, legacy: bool = False
 ) -> list[dict[str, Any]]:
-    """One scored row per puzzle with a completion: the record plus gold, extracted answer, correct."""
+    """One scored row per puzzle with a completion: the record plus gold, extracted answer, correct
+    (never for a truncated completion)."""
     rows = []
     for puzzle in puzzles:
         record = records.get(puzzle.id)
         if record is None:
             continue
         answer = extract(record["completion"], legacy=legacy)
-        rows.append(
-            {**record, "gold": puzzle.answer, "answer": answer, "correct": verify(puzzle.answer, answer)}
-        )
+        correct = record["finish_reason"] != FINISH_LENGTH and verify(puzzle.answer, answer)
+        rows.append({**record, "gold": puzzle.answer, "answer": answer, "correct": correct})
     return rows
 
 

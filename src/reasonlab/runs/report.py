@@ -65,14 +65,14 @@ def markdown_report(metrics: dict[str, Any], title: str) -> str:
     return "\n".join(lines)
 
 
-def _svg(figure) -> str:
+def svg_data(figure) -> str:
     """The figure as base64 SVG; the same figure gives the same bytes (no date, fixed clip-path ids)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figure():
+def new_figure():
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 3.5))
@@ -85,9 +85,9 @@ def _plots(metrics: dict[str, Any], rows: list[dict[str, Any]]) -> list[tuple[st
 
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "reasonlab"}):
         return [
-            ("Accuracy by family", _svg(_accuracy_by_family(metrics))),
-            ("Completion lengths", _svg(_completion_lengths(metrics, rows))),
-            ("Accuracy vs tokens", _svg(_accuracy_vs_tokens(metrics))),
+            ("Accuracy by family", svg_data(_accuracy_by_family(metrics))),
+            ("Completion lengths", svg_data(_completion_lengths(metrics, rows))),
+            ("Accuracy vs tokens", svg_data(_accuracy_vs_tokens(metrics))),
         ]
 
 
@@ -100,7 +100,7 @@ def _accuracy_by_family(metrics: dict[str, Any]):
         [max(0.0, a - families[n]["ci95"][0]) for n, a in zip(names, accuracy, strict=True)],
         [max(0.0, families[n]["ci95"][1] - a) for n, a in zip(names, accuracy, strict=True)],
     ]
-    figure, axis = _figure()
+    figure, axis = new_figure()
     axis.bar(names, accuracy, yerr=errors, capsize=4, color="#4c72b0")
     axis.set_ylim(0, 1)
     axis.set_ylabel("accuracy (95% CI)")
@@ -113,7 +113,7 @@ def _completion_lengths(metrics: dict[str, Any], rows: list[dict[str, Any]]):
     for row in rows:
         lengths[row["family"]].append(row["completion_tokens"])
     budget = metrics.get("max_tokens") or max((r["completion_tokens"] for r in rows), default=1)
-    figure, axis = _figure()
+    figure, axis = new_figure()
     # One filled outline per family, not one patch per bar: a fraction of the drawing time.
     axis.hist(
         list(lengths.values()),
@@ -132,7 +132,7 @@ def _completion_lengths(metrics: dict[str, Any], rows: list[dict[str, Any]]):
 
 
 def _accuracy_vs_tokens(metrics: dict[str, Any]):
-    figure, axis = _figure()
+    figure, axis = new_figure()
     for name, group in [*metrics["by_family"].items(), ("overall", metrics["overall"])]:
         curve = group["accuracy_at_budget"]
         axis.plot(

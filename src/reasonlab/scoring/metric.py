@@ -24,6 +24,10 @@ from collections.abc import Iterable
 
 NOT_FOUND = "NOT_FOUND"
 BOX_OPEN = "\\boxed{"
+# The finish reason (OpenAI's and vLLM's) of a completion cut at its token budget. The lab never counts
+# such a completion correct, even when an answer was boxed before the cut: the model had not finished,
+# so the answer is a guess the budget happened to freeze.
+FINISH_LENGTH = "length"
 
 _FINAL_ANSWER_PATTERNS = (
     re.compile(r"The final answer is:\s*([^\n]+)", re.IGNORECASE),
@@ -94,8 +98,11 @@ def verify(gold: str, predicted: str) -> bool:
     return predicted.lower() == gold.lower()
 
 
-def is_correct(gold: str, completion: str | None, *, legacy: bool = False) -> bool:
-    return verify(gold, extract(completion, legacy=legacy))
+def is_correct(
+    gold: str, completion: str | None, *, legacy: bool = False, finish_reason: str | None = None
+) -> bool:
+    """The grader's verdict on a completion; never correct when it was truncated (:data:`FINISH_LENGTH`)."""
+    return finish_reason != FINISH_LENGTH and verify(gold, extract(completion, legacy=legacy))
 
 
 def score(golds: Iterable[str], completions: Iterable[str | None], *, legacy: bool = False) -> float:

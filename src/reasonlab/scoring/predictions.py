@@ -2,11 +2,16 @@
 
 Predictions come either as a CSV of extracted answers (``id,answer``) or as JSONL of raw model
 completions (``id`` and ``completion``), to which the grader's extraction is applied.
+
+Duplicate ids follow one rule in both formats: the first record of an id is the one scored (as the
+evaluation store keeps the first completion of a row), and a :class:`DuplicatePredictionWarning` names
+how many later records were ignored.
 """
 
 from __future__ import annotations
 
 import csv
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -15,44 +20,73 @@ from pathlib import Path
 from reasonlab.jsonl import read_jsonl
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.scoring.metric import extract, verify
+from reasonlab.scoring.metric import FINISH_LENGTH, extract, verify
 
 
 class PredictionFileError(ValueError):
     pass
 
 
+class DuplicatePredictionWarning(UserWarning):
+    pass
+
+
+def _keep_first(path: Path, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    duplicates: list[str] = []
+    for row_id, answer in pairs:
+        if row_id in answers:
+            duplicates.append(row_id)
+        else:
+            answers[row_id] = answer
+    if duplicates:
+        shown = ", ".join(sorted(set(duplicates))[:5]) + (" ..." if len(set(duplicates)) > 5 else "")
+        warnings.warn(
+            f"{path}: {len(duplicates)} later record(s) of an id already seen were ignored "
+            f"(the first record of an id is scored): {shown}",
+            DuplicatePredictionWarning,
+            stacklevel=3,
+        )
+    return answers
+
+
 def read_predictions(path: str | Path, *, legacy: bool = False) -> dict[str, str]:
-    """id -> extracted answer. JSONL lines with a ``completion`` go through the grader's extraction;
-    the first line of an id is the one kept, as the evaluation store keeps it."""
+    """id -> extracted answer. JSONL lines with a ``completion`` go through the grader's extraction.
+    The first record of an id is kept in either format (with a :class:`DuplicatePredictionWarning`)."""
     path = Path(path)
     if not path.is_file():
         raise PredictionFileError(f"{path}: no such file")
     if path.suffix == ".jsonl":
-        answers: dict[str, str] = {}
+        pairs = []
         try:
             for number, record in read_jsonl(path):
                 if "id" not in record or not ({"completion", "answer"} & record.keys()):
                     raise PredictionFileError(
                         f"{path}, line {number}: needs 'id' and 'completion' (or 'answer')"
                     )
-                if "completion" in record:
+                if record.get("finish_reason") == FINISH_LENGTH:
+                    answer = ""  # truncated: never correct, as in the run's own metrics
+                elif "completion" in record:
                     answer = extract(record["completion"], legacy=legacy)
                 else:
                     answer = str(record["answer"])
-                answers.setdefault(str(record["id"]), answer)
+                pairs.append((str(record["id"]), answer))
         except PredictionFileError:
             raise
         except ValueError as exc:  # bad JSON, already named by file and line
             raise PredictionFileError(str(exc)) from exc
-        return answers
+        return _keep_first(path, pairs)
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if not {"id", "answer"} <= set(reader.fieldnames or []):
             raise PredictionFileError(
                 f"{path}, line 1: needs columns 'id' and 'answer', has {reader.fieldnames}"
             )
-        return {row["id"]: (row["answer"] or "") for row in reader}
+        try:
+            pairs = [(row["id"], row["answer"] or "") for row in reader]
+        except csv.Error as exc:
+            raise PredictionFileError(f"{path}, line {reader.line_num}: unreadable CSV ({exc})") from None
+        return _keep_first(path, pairs)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
+from reasonlab.outputs import OutputPathError, atomic_path, check_outputs
 from reasonlab.submission.architecture import Architecture, ModuleTable, competition_architecture
 from reasonlab.submission.check import CONFIG_NAME, WEIGHTS_NAME, CheckReport, check_submission
 from reasonlab.submission.layout import Adapter, is_native, to_grader_layout
@@ -63,6 +64,11 @@ def pack_adapter(
 ) -> PackResult:
     """Write ``out`` (a zip with the two adapter files at its root); raise PackError if it would not load."""
     arch = architecture or competition_architecture()
+    out, adapter_dir = Path(out), Path(adapter_dir)
+    try:
+        check_outputs([out], [adapter_dir / CONFIG_NAME, adapter_dir / WEIGHTS_NAME])
+    except OutputPathError as exc:
+        raise PackError(str(exc)) from None
     adapter = read_adapter(adapter_dir)
     # PEFT saves a full copy of a targeted lm_head/embedding (save_embedding_layers); it is the frozen base
     # weight, and vLLM rejects non-LoRA tensors.
@@ -74,19 +80,14 @@ def pack_adapter(
         adapter = to_grader_layout(adapter, num_experts=arch.n_routed_experts, base_model=arch.name)
     elif not adapter.config.get("base_model_name_or_path"):
         adapter = Adapter({**adapter.config, "base_model_name_or_path": arch.name}, adapter.tensors)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    with tempfile.TemporaryDirectory() as tmp:
+    with atomic_path(out) as partial, tempfile.TemporaryDirectory() as tmp:
         write_adapter(adapter, Path(tmp))
         # Stored, not deflated: LoRA weights barely compress and the zip can be gigabytes.
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
             for name in (CONFIG_NAME, WEIGHTS_NAME):
                 archive.write(Path(tmp) / name, arcname=name)
-    report = check_submission(partial, arch)
-    if not report.ok:
-        partial.unlink()
-        raise PackError(f"the packed adapter would not load: {len(report.errors)} problem(s)", report)
-    partial.replace(out)
+        report = check_submission(partial, arch)
+        if not report.ok:
+            raise PackError(f"the packed adapter would not load: {len(report.errors)} problem(s)", report)
     report.path = out
     return PackResult(out, converted, report, dropped)

@@ -1,19 +1,26 @@
 """Tracing one puzzle and proving the trace, the same way for synthetic and real rows.
 
-A trace is accepted only when three independent readings agree: the family's ``replay`` re-executes its
+A trace is accepted only when three independent readings agree: the tracer's ``replay`` re-executes its
 steps, the grader's ``extract`` reads its answer, and the grader's ``verify`` accepts that answer against
 the gold one. Anything else is a :class:`Rejection` with a reason, so no row is dropped silently.
+
+Traces come in styles (:mod:`reasonlab.puzzles.trace_style`). A ``stepwise`` trace is written by the
+family's tracer from the parsed prompt alone (never the gold, never a generator's rule), must pass the
+learnable-trace audit (:func:`reasonlab.puzzles.audit.audit_trace`), and only then is the gold asked
+to accept it. A ``compact`` trace writes up the solver's solution (or the generator's own, on the synth
+fast path), as before styles existed. A family without a tracer in the requested style is a counted
+rejection (``NO_STYLE_TRACER``), never an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from reasonlab.prompting import user_prompt
+from reasonlab.puzzles.audit import DEFAULT_WINDOW, audit_trace
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
 from reasonlab.puzzles.families import (
     Family,
@@ -23,10 +30,12 @@ from reasonlab.puzzles.families import (
     prepare_families,
 )
 from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, Tracer, find_tracer
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import TokenBudget, cached_counter
+from reasonlab.workers import worker_pool
 
 
 class Rejection(StrEnum):
@@ -36,10 +45,12 @@ class Rejection(StrEnum):
     MISCLASSIFIED = "the classifier names another family than the generator"
     UNPARSABLE = "the family cannot parse the prompt"
     NO_TRACER = "the family has no trace/replay yet"
+    NO_STYLE_TRACER = "the family has no tracer in this style yet"
     UNSOLVED = "the solver found no answer"
-    WRONG_ANSWER = "the solver's answer is not the gold answer"
+    WRONG_ANSWER = "the solver's (or stepwise trace's) answer is not the gold answer"
     NO_TRACE = "the family cannot trace this solution"
     TRACE_FAILED = "the trace failed replay, extraction or verification"
+    AUDIT_FAILED = "the trace fails the learnable-trace audit"
     OVER_BUDGET = "the trace is over the token budget"
     TIMEOUT = "the per-puzzle time limit ran out"
     ERROR = "the solver or tracer raised"
@@ -64,19 +75,20 @@ class TraceCheck:
         return self.problem is None
 
 
-def check_trace(family: Family, instance: Any, trace: str, gold: str) -> TraceCheck:
-    """Replay ``trace`` and read it as the grader would; it passes when both give one answer that
-    ``verify`` accepts as ``gold``."""
+def check_trace(tracer: Family | Tracer, instance: Any, trace: str, gold: str | None) -> TraceCheck:
+    """Replay ``trace`` with ``tracer`` (a tracer or a family, whose ``replay`` is its compact one) and
+    read it as the grader would; it passes when both give one answer that ``verify`` accepts as ``gold``
+    (for an unlabelled row, ``gold`` None: when both agree)."""
     extracted = extract(trace)
     try:
-        replayed = family.replay(instance, trace)
+        replayed = tracer.replay(instance, trace)
     except Exception as exc:  # noqa: BLE001 - any failure to replay is a verdict on the trace
         return TraceCheck(None, extracted, f"replay failed: {exc}")
     if replayed != extracted:
         return TraceCheck(
             replayed, extracted, f"replay gives {replayed!r} but the grader reads {extracted!r}"
         )
-    if not verify(gold, extracted):
+    if gold is not None and not verify(gold, extracted):
         return TraceCheck(replayed, extracted, f"the trace's answer {extracted!r} is not gold {gold!r}")
     return TraceCheck(replayed, extracted, None)
 
@@ -89,6 +101,7 @@ class TracedPuzzle:
     family: str | None
     subtype: str | None
     trace: str | None = None
+    style: str = DEFAULT_STYLE
     rejection: Rejection | None = None
     detail: str = ""
     # Token counts under the counter named by ``tokenizer`` (set once the row was held to a budget);
@@ -106,18 +119,24 @@ class TracedPuzzle:
 def trace_puzzle(
     puzzle: Puzzle,
     *,
+    style: str = DEFAULT_STYLE,
     expected_family: str | None = None,
     timeout: float | None = None,
     solution: Solution | None = None,
+    window: int = DEFAULT_WINDOW,
 ) -> TracedPuzzle:
-    """Classify, solve and trace ``puzzle`` (which must carry its gold answer), proving the trace.
+    """Classify and trace ``puzzle`` in ``style``, proving the trace against its gold answer (an
+    unlabelled puzzle's trace must only replay to what the grader reads).
 
-    A given ``solution`` (the generator's own rule) is traced instead of solving; its trace is proven
-    the same way."""
+    ``compact``: solve (or take the given ``solution``, the generator's own rule) and write it up.
+    Any other style: the family's tracer writes the trace from the parsed prompt, which must pass the
+    audit (cited values within ``window`` lines); ``solution`` is ignored."""
+    if style not in TRACE_STYLES:
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(TRACE_STYLES)}")
     family_name = subtype = None
 
     def rejected(reason: Rejection, detail: str = "") -> TracedPuzzle:
-        return TracedPuzzle(puzzle, family_name, subtype, rejection=reason, detail=detail)
+        return TracedPuzzle(puzzle, family_name, subtype, style=style, rejection=reason, detail=detail)
 
     try:
         with time_limit(timeout):
@@ -133,26 +152,50 @@ def trace_puzzle(
                     Rejection.MISCLASSIFIED, f"generated as {expected_family}, classified {family_name}"
                 )
             family = get_family(family_name)
-            if not can_trace(family):
-                return rejected(Rejection.NO_TRACER, family_name)
+            if style == "compact":
+                return _compact(puzzle, family, subtype, solution, rejected)
+            tracer = find_tracer(family_name, style)
+            if tracer is None:
+                return rejected(Rejection.NO_STYLE_TRACER, f"no {style} tracer for {family_name}")
             instance = family.parse(puzzle.prompt)
-            if solution is None:
-                solution = family.solve(instance)
-            if solution.answer is None:
-                return rejected(Rejection.UNSOLVED, solution.rule)
-            if not verify(puzzle.answer, solution.answer):
-                return rejected(Rejection.WRONG_ANSWER, f"solver {solution.answer!r}, gold {puzzle.answer!r}")
-            trace = family.trace(instance, solution)
+            trace = tracer.trace(instance)
             if trace is None:
-                return rejected(Rejection.NO_TRACE, solution.rule)
-            check = check_trace(family, instance, trace, puzzle.answer)
+                return rejected(Rejection.NO_TRACE, f"the {style} tracer cannot trace this prompt")
+            audit = audit_trace(user_prompt(puzzle.prompt), trace, tracer, window=window)
+            if not audit.ok:
+                first = audit.violations[0]
+                return rejected(Rejection.AUDIT_FAILED, f"{first.rule} (line {first.line}): {first.detail}")
+            check = check_trace(tracer, instance, trace, puzzle.answer)
             if not check.ok:
-                return rejected(Rejection.TRACE_FAILED, check.problem)
-            return TracedPuzzle(puzzle, family_name, subtype, trace)
+                replayed_fine = check.replayed is not None and check.replayed == check.extracted
+                return rejected(
+                    Rejection.WRONG_ANSWER if replayed_fine else Rejection.TRACE_FAILED, check.problem
+                )
+            return TracedPuzzle(puzzle, family_name, subtype, trace, style=style)
     except PuzzleTimeout:
         return rejected(Rejection.TIMEOUT, f"over {timeout:g} s")
     except Exception as exc:  # noqa: BLE001 - one broken puzzle must not stop a dataset build
         return rejected(Rejection.ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def _compact(puzzle: Puzzle, family: Family, subtype, solution: Solution | None, rejected) -> TracedPuzzle:
+    """The compact style: the solver's (or the given) solution, written up and proven."""
+    if not can_trace(family):
+        return rejected(Rejection.NO_TRACER, family.name)
+    instance = family.parse(puzzle.prompt)
+    if solution is None:
+        solution = family.solve(instance)
+    if solution.answer is None:
+        return rejected(Rejection.UNSOLVED, solution.rule)
+    if puzzle.answer is not None and not verify(puzzle.answer, solution.answer):
+        return rejected(Rejection.WRONG_ANSWER, f"solver {solution.answer!r}, gold {puzzle.answer!r}")
+    trace = family.trace(instance, solution)
+    if trace is None:
+        return rejected(Rejection.NO_TRACE, solution.rule)
+    check = check_trace(family, instance, trace, puzzle.answer)
+    if not check.ok:
+        return rejected(Rejection.TRACE_FAILED, check.problem)
+    return TracedPuzzle(puzzle, family.name, subtype, trace, style="compact")
 
 
 def check_budget(rows: list[TracedPuzzle], limit: TokenBudget | None) -> list[TracedPuzzle]:
@@ -195,9 +238,9 @@ def _held(traced: TracedPuzzle, counts: tuple[int, int] | None, budget: int, tok
     )
 
 
-def _trace_chunk(args: tuple[list[Puzzle], float | None, TokenBudget | None]) -> list[TracedPuzzle]:
-    chunk, timeout, limit = args
-    return check_budget([trace_puzzle(p, timeout=timeout) for p in chunk], limit)
+def _trace_chunk(args: tuple[list[Puzzle], float | None, TokenBudget | None, str]) -> list[TracedPuzzle]:
+    chunk, timeout, limit, style = args
+    return check_budget([trace_puzzle(p, style=style, timeout=timeout) for p in chunk], limit)
 
 
 def trace_many(
@@ -207,19 +250,21 @@ def trace_many(
     timeout: float | None = 5.0,
     token_budget: TokenBudget | None = None,
     chunk_size: int = 32,
+    style: str = DEFAULT_STYLE,
 ) -> Iterator[TracedPuzzle]:
-    """:func:`trace_puzzle` over labelled puzzles on ``workers`` processes, in input order, held to
-    ``token_budget`` when one is given (:func:`check_budget`)."""
+    """:func:`trace_puzzle` in ``style`` over puzzles (labelled or not) on ``workers`` processes, in
+    input order, held to ``token_budget`` when one is given (:func:`check_budget`)."""
     prepare_families(p.prompt for p in puzzles)
     if token_budget:
         cached_counter(token_budget.tokenizer)  # loaded once here and inherited by forked workers
     chunks = [
-        (puzzles[i : i + chunk_size], timeout, token_budget) for i in range(0, len(puzzles), chunk_size)
+        (puzzles[i : i + chunk_size], timeout, token_budget, style)
+        for i in range(0, len(puzzles), chunk_size)
     ]
     if workers <= 1:
         for chunk in chunks:
             yield from _trace_chunk(chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         for rows in pool.map(_trace_chunk, chunks):
             yield from rows

@@ -83,18 +83,34 @@ class LengthRow:
     median: float
     p95: float
     max: int
+    style: str = ""
+    # kept rows / (kept + over-budget rows) of the family and style: every traced row, counted or not
+    within_budget: float = 1.0
 
 
 def length_table(selection: Selection) -> list[LengthRow]:
-    """Assistant-turn tokens per family (median, 95th percentile, max) of the kept rows that were
-    counted (every row, or the sample of :class:`~reasonlab.synth.tokens.TokenBudget`)."""
-    by_family: dict[str, list[int]] = defaultdict(list)
+    """Assistant-turn tokens per family and style (median, 95th percentile, max) of the kept rows that
+    were counted (every row, or the sample of :class:`~reasonlab.synth.tokens.TokenBudget`), and the
+    share of traced rows within the budget."""
+    by_group: dict[tuple[str, str], list[int]] = defaultdict(list)
     for traced in selection.kept:
         if traced.assistant_tokens is not None:
-            by_family[traced.family].append(traced.assistant_tokens)
+            by_group[traced.family, traced.style].append(traced.assistant_tokens)
+    kept = Counter((t.family, t.style) for t in selection.kept)
+    over = Counter(
+        (t.family, t.style) for t, reason in selection.rejected_rows if reason is Rejection.OVER_BUDGET
+    )
     return [
-        LengthRow(name, len(counts), statistics.median(counts), _p95(counts), max(counts))
-        for name, counts in sorted(by_family.items())
+        LengthRow(
+            family,
+            len(counts),
+            statistics.median(counts),
+            _p95(counts),
+            max(counts),
+            style,
+            kept[family, style] / (kept[family, style] + over[family, style]),
+        )
+        for (family, style), counts in sorted(by_group.items())
     ]
 
 

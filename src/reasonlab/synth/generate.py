@@ -6,7 +6,11 @@ output whatever the number of workers. Workers take consecutive chunks of indice
 consumed in index order, and the caller decides which to keep (deduplication, excluded prompts,
 budget) and when to stop, all in that fixed order.
 
-Fast path (the default): where a family's generator hands over its own rule (``generate_solved``: bit,
+Styles: ``stepwise`` (the default) traces every puzzle from its prompt with the family's stepwise
+tracer, so no generator rule is used (:func:`~reasonlab.synth.check.trace_puzzle`). The fast path
+below is the ``compact`` style's.
+
+Fast path (compact): where a family's generator hands over its own rule (``generate_solved``: bit,
 and symbolic equations), that rule is traced instead of re-running the solver's search, which costs
 10-50 ms a puzzle against well under 1 ms for the rest. The trace is proven exactly as a solved one
 (replay, the grader's extract, verify against the generator's gold), so no unchecked trace is emitted.
@@ -27,7 +31,6 @@ import inspect
 import random
 from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 from reasonlab.puzzles.families import (
@@ -39,9 +42,11 @@ from reasonlab.puzzles.families import (
     prepare_all,
 )
 from reasonlab.puzzles.solve import default_workers
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, trace_puzzle
 from reasonlab.synth.tokens import TokenBudget, cached_counter
+from reasonlab.workers import worker_pool
 
 
 class MixtureError(ValueError):
@@ -138,15 +143,20 @@ def generate_one(seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Ma
 
 
 def generate_solved_one(
-    seed: int, index: int, mixture: Mixture, knobs: Mapping[str, Mapping] | None = None
+    seed: int,
+    index: int,
+    mixture: Mixture,
+    knobs: Mapping[str, Mapping] | None = None,
+    *,
+    with_solution: bool = True,
 ) -> tuple[str, Puzzle, Solution | None]:
     """:func:`generate_one` plus the generator's own solution when its family offers one
-    (``generate_solved``, drawing exactly what ``generate`` draws), else None."""
+    (``generate_solved``, drawing exactly what ``generate`` draws) and ``with_solution``, else None."""
     rng = random.Random(f"{seed}:{index}")
     name = mixture.draw(rng)
     family = get_family(name)
     family_knobs = (knobs or {}).get(name, {})
-    if isinstance(family, SolvedGenerator):
+    if with_solution and isinstance(family, SolvedGenerator):
         puzzle, solution = family.generate_solved(rng, **family_knobs)
     else:
         puzzle, solution = family.generate(rng, **family_knobs), None
@@ -159,13 +169,15 @@ def _prepare(mixture: Mixture) -> None:
 
 
 def _traced_chunk(args) -> list[TracedPuzzle]:
-    seed, start, stop, mixture, knobs, timeout, traced, token_budget, verify_with_solver = args
+    seed, start, stop, mixture, knobs, timeout, traced, token_budget, verify_with_solver, style = args
+    fast_path = traced and style == "compact" and not verify_with_solver
     out = []
     for index in range(start, stop):
-        name, puzzle, solution = generate_solved_one(seed, index, mixture, knobs)
+        name, puzzle, solution = generate_solved_one(seed, index, mixture, knobs, with_solution=fast_path)
         if traced:
-            given = None if verify_with_solver else solution
-            out.append(trace_puzzle(puzzle, expected_family=name, timeout=timeout, solution=given))
+            out.append(
+                trace_puzzle(puzzle, style=style, expected_family=name, timeout=timeout, solution=solution)
+            )
         else:
             out.append(TracedPuzzle(puzzle, name, None))
     return check_budget(out, token_budget)
@@ -183,12 +195,14 @@ def iter_traced(
     traced: bool = True,
     token_budget: TokenBudget | None = None,
     verify_with_solver: bool = False,
+    style: str = DEFAULT_STYLE,
 ) -> Iterator[TracedPuzzle]:
     """Traced puzzles for indices ``start, start+1, ...`` in order, without end (stop consuming to stop).
     With ``traced=False`` the puzzles come back as generated, without solving or tracing; with a
     ``token_budget``, held to it (:func:`~reasonlab.synth.check.check_budget`).
     ``verify_with_solver`` solves every puzzle even where the generator hands over its own rule (see
-    the module docstring): slower, and only puzzles where solver and generator agree are traced.
+    the module docstring): slower, and only puzzles where solver and generator agree are traced. It
+    concerns the ``compact`` style only: other styles never use a generator's rule.
 
     Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops.
     """
@@ -210,6 +224,7 @@ def iter_traced(
             traced,
             token_budget,
             verify_with_solver,
+            style,
         )
 
     if workers <= 1:
@@ -217,7 +232,7 @@ def iter_traced(
         while True:
             yield from _traced_chunk(chunk_args(k))
             k += 1
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         pending: deque = deque()
         k = 0
         try:

@@ -5,6 +5,8 @@ the model must generate after the chat template's ``<think>\\n`` opener: the tra
 think block, then one sentence with the boxed answer. The think tags are written out because
 Nemotron-3's template inserts an empty ``<think></think>`` into assistant turns that lack them.
 
+Every record names its ``style`` (``compact``, ``stepwise``: :mod:`reasonlab.puzzles.trace_style`) and
+whether it is a ``drill`` (a catalog question and answer, no puzzle: :mod:`reasonlab.synth.drills`).
 JSONL and Parquet files have a ``messages`` column that TRL's ``SFTTrainer`` reads as a conversation;
 CSV files are puzzles in the competition's ``id,prompt,answer`` format.
 """
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reasonlab.outputs import atomic_output, atomic_path
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.scoring.metric import BOX_OPEN
@@ -39,6 +42,19 @@ def assistant_text(trace: str, answer: str) -> str:
     return f"{THINK_OPEN}{trace}{THINK_CLOSE}{final_sentence(answer)}"
 
 
+def drill_record(family: str, style: str, index: int, user: str, assistant: str) -> dict[str, Any]:
+    """A drill: a catalog question and its answer (no puzzle, no trace to audit), marked as one."""
+    return {
+        "id": f"drill-{family}-{style}-{index}",
+        "family": family,
+        "subtype": None,
+        "style": style,
+        "drill": True,
+        "answer": "",
+        "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}],
+    }
+
+
 def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
     if traced.trace is None:
         raise ValueError(f"puzzle {traced.puzzle.id} has no trace ({traced.rejection}: {traced.detail})")
@@ -46,7 +62,9 @@ def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
         "id": traced.puzzle.id,
         "family": traced.family,
         "subtype": traced.subtype,
-        "answer": traced.puzzle.answer,
+        "style": traced.style,
+        "drill": False,
+        "answer": traced.puzzle.answer if traced.puzzle.answer is not None else traced.traced_answer,
         "messages": [
             {"role": "user", "content": user_prompt(traced.puzzle.prompt)},
             {"role": "assistant", "content": assistant_text(traced.trace, traced.traced_answer)},
@@ -59,17 +77,18 @@ def write_records(records: Iterable[dict[str, Any]], path: str | Path) -> int:
     path = Path(path)
     if path.suffix not in RECORD_FORMATS:
         raise ValueError(f"{path}: SFT records are written as {' or '.join(RECORD_FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     records = list(records)
     if path.suffix == ".jsonl":
-        with path.open("w", encoding="utf-8") as fh:
+        with atomic_output(path, encoding="utf-8") as fh:
             for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(records, schema=_record_schema(pa)), path)
+        table = pa.Table.from_pylist(records, schema=_record_schema(pa))
+        with atomic_path(path) as partial:
+            pq.write_table(table, partial)
     return len(records)
 
 
@@ -80,6 +99,8 @@ def _record_schema(pa):
             ("id", pa.string()),
             ("family", pa.string()),
             ("subtype", pa.string()),
+            ("style", pa.string()),
+            ("drill", pa.bool_()),
             ("answer", pa.string()),
             ("messages", pa.list_(message)),
         ]
@@ -98,10 +119,8 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 
 def write_puzzles_csv(puzzles: Iterable[Puzzle], path: str | Path) -> int:
     """Write puzzles in the competition's ``id,prompt,answer`` format; returns how many were written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_output(path, encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "prompt", "answer"])
         for puzzle in puzzles:

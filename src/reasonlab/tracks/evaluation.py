@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from reasonlab.scoring.metric import NOT_FOUND
+from reasonlab.scoring.metric import FINISH_LENGTH, NOT_FOUND
 from reasonlab.scoring.pass_at_k import mean_pass_at_k
 from reasonlab.tracks import load_task
 from reasonlab.tracks.request import EvalRequest
@@ -76,7 +76,7 @@ def score_records(
             "answer": scored.answer,
             "no_answer": scored.answer.strip() in ("", NOT_FOUND),
             "score": scored.score,
-            "correct": scored.correct,
+            "correct": scored.correct and record.get("finish_reason") != FINISH_LENGTH,
         }
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:

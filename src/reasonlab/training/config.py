@@ -144,6 +144,14 @@ class RunSpec(Strict):
     data: DataSpec = DataSpec()
     tracking: TrackingSpec = TrackingSpec()
 
+    def identity(self) -> dict:
+        """What defines a training run's results; the step budget may grow when resuming."""
+        data = self.model_dump(mode="json")
+        for key in ("max_steps", "epochs", "save_steps", "logging_steps", "eval_steps", "save_total_limit"):
+            data["train"].pop(key, None)
+        data.pop("tracking", None)
+        return data
+
 
 class SFTConfig(RunSpec):
     name: str = "sft"

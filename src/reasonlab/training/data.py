@@ -23,9 +23,13 @@ def read_rows(path: str | Path) -> list[dict]:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     if path.suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
+        try:
+            return pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"{path}: not a complete Parquet file ({exc}); was its writer killed?") from None
     if path.suffix == ".csv":
         from reasonlab.puzzles.io import read_puzzles
 
@@ -38,7 +42,8 @@ def read_rows(path: str | Path) -> list[dict]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+                cut = "" if line.endswith("\n") else "; the file ends mid-record, was its writer killed?"
+                raise DataError(f"{path}, line {number}: not JSON ({exc.msg}){cut}") from None
     return rows
 
 

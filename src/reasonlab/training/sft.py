@@ -4,7 +4,9 @@ assistant turn only, checkpoints in the run directory, resumable."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from reasonlab.training.modeling import has_mamba_layers, load_model, lora_confi
 from reasonlab.training.tracking import attach_monitoring, configure_reporting, quiet_library_progress
 
 CHECKPOINTS, ADAPTER, MODEL = "checkpoints", "adapter", "model"
+TRAINER_STATE = "trainer_state.json"
+logger = logging.getLogger(__name__)
 
 
 class TrainingError(RuntimeError):
@@ -30,11 +34,46 @@ class TrainResult:
     log_history: list[dict]
 
 
+def _is_complete(checkpoint: Path) -> bool:
+    """The Trainer writes ``trainer_state.json`` last: a checkpoint without a readable one was cut short
+    by a kill while it was being saved."""
+    try:
+        json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def last_checkpoint(run_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint under ``run_dir``. Incomplete newer ones are renamed
+    ``checkpoint-N.incomplete`` (kept for inspection, no longer seen by the Trainer), with a warning."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
     directory = run_dir / CHECKPOINTS
-    return get_last_checkpoint(str(directory)) if directory.is_dir() else None
+    if not directory.is_dir():
+        return None
+    numbered = re.compile(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)")
+    steps = {
+        int(match.group(1)): path
+        for path in directory.iterdir()
+        if path.is_dir() and (match := numbered.fullmatch(path.name))
+    }
+    for step in sorted(steps, reverse=True):
+        checkpoint = steps[step]
+        if _is_complete(checkpoint):
+            return str(checkpoint)
+        aside = checkpoint.with_name(f"{checkpoint.name}.incomplete")
+        while aside.exists():
+            aside = aside.with_name(aside.name + "-again")
+        checkpoint.rename(aside)
+        logger.warning(
+            "%s is incomplete (no readable %s: the run was killed while saving it); resuming from the "
+            "last complete checkpoint instead and keeping it as %s",
+            checkpoint,
+            TRAINER_STATE,
+            aside.name,
+        )
+    return None
 
 
 def use_packing(config: SFTConfig, model) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -165,11 +166,6 @@ def run_tune(config: TuneConfig, study_dir: Path, open_trial_dir=None) -> TuneRe
 
 
 def summarise(study, study_dir: Path, metric: str) -> TuneResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     frame = study.trials_dataframe(attrs=("number", "state", "value", "params", "duration", "user_attrs"))
     if "duration" in frame:
         frame["duration"] = frame["duration"].dt.total_seconds().round(1)
@@ -177,38 +173,33 @@ def summarise(study, study_dir: Path, metric: str) -> TuneResult:
     table = study_dir / "trials.csv"
     frame.to_csv(table, index=False)
     complete = [t for t in study.trials if t.value is not None]
-    figure, axis = plt.subplots(figsize=(7, 4))
-    for state, colour in (("COMPLETE", "tab:blue"), ("PRUNED", "tab:orange"), ("FAIL", "tab:red")):
-        shown = [t for t in study.trials if t.state.name == state]
-        axis.scatter(
-            [t.number for t in shown],
-            [t.value if t.value is not None else _last_reported(t) for t in shown],
-            label=state.lower(),
-            color=colour,
-        )
-    if complete:
-        best, running = [], None
-        for t in sorted(complete, key=lambda t: t.number):
-            better = running is None or (
-                t.value < running if study.direction.name == "MINIMIZE" else t.value > running
-            )
-            running = t.value if better else running
-            best.append((t.number, running))
-        axis.step(*zip(*best, strict=True), where="post", color="black", label="best so far")
-    axis.set_xlabel("trial")
-    axis.set_ylabel(metric)
-    axis.legend()
-    figure.tight_layout()
     plot = study_dir / "trials.png"
-    figure.savefig(plot, dpi=100)
-    plt.close(figure)
+    _plot_history(study, metric, plot)
     best_value = study.best_value if complete else None
     best_params = study.best_params if complete else {}
     (study_dir / "best.json").write_text(json.dumps({"value": best_value, "params": best_params}, indent=2))
     return TuneResult(study_dir, best_value, best_params, table, plot)
 
 
-def _last_reported(trial) -> float | None:
-    if not trial.intermediate_values:
-        return None
-    return trial.intermediate_values[max(trial.intermediate_values)]
+def _plot_history(study, metric: str, path: Path) -> None:
+    """Optuna's own plots: the optimisation history (each trial and the best so far) and, when trials
+    reported as they trained, their learning curves (where pruning cut them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as optuna_plots
+
+    with warnings.catch_warnings():  # optuna marks its matplotlib backend experimental
+        warnings.simplefilter("ignore")
+        history = optuna_plots.plot_optimization_history(study, target_name=metric)
+        history.figure.set_size_inches(7, 4)
+        history.figure.tight_layout()
+        history.figure.savefig(path, dpi=100)
+        plt.close(history.figure)
+        if any(t.intermediate_values for t in study.trials):
+            curves = optuna_plots.plot_intermediate_values(study)
+            curves.figure.set_size_inches(7, 4)
+            curves.figure.tight_layout()
+            curves.figure.savefig(path.with_name("intermediate.png"), dpi=100)
+            plt.close(curves.figure)

@@ -1,5 +1,5 @@
-"""The abacus family's stepwise traces: read the shift off the first example's first digit, add it to
-each digit of the query, write the answer. Every line is one documented step kind; replay runs the
+"""The abacus family's stepwise traces: spell the first example digit by digit, read the shift off its
+first digits, spell the query, add the shift to each of its digits, write the answer. Every line is one documented step kind; replay runs the
 procedure again on the puzzle and raises on the first line that is not the step it takes there."""
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from reasonlab.scoring.metric import extract
 from reasonlab_abacus.family import AbacusInstance
 
 STEP_KINDS = (
+    StepKind(
+        "digits",
+        re.compile(r"digits of (?P<c_number>\d+): (?P<digits>\d(?: \d)*)"),
+        "Spells a number printed above digit by digit, so that each digit can be cited.",
+    ),
     StepKind(
         "shift",
         re.compile(r"shift = (?P<c_out>\d) - (?P<c_in>\d) = (?P<shift>\d) \(mod 10\)"),
@@ -37,7 +42,9 @@ def _steps(instance: AbacusInstance) -> list[str]:
     digits = [(int(d) + shift) % 10 for d in instance.query]
     answer = "".join(map(str, digits))
     return [
+        *(f"digits of {number}: {' '.join(number)}" for number in (before, after)),
         f"shift = {after[0]} - {before[0]} = {shift} (mod 10)",
+        f"digits of {instance.query}: {' '.join(instance.query)}",
         *(f"{d} + {shift} = {out} (mod 10)" for d, out in zip(instance.query, digits, strict=True)),
         f"answer = {answer}",
         f"\\boxed{{{answer}}}",

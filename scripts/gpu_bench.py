@@ -1,0 +1,160 @@
+"""The grader's inference cost without the weights (GPU; not part of CI): vLLM on the real Nemotron-3-Nano
+architecture with random weights, measured over batch sizes, with and without a rank-32 LoRA and n-gram
+speculation.
+
+    python scripts/gpu_bench.py --out runs/gpu-bench [--batches 1 8 64 256] [--max-tokens 7680]
+
+Nothing is downloaded: the model directory is built here from the shipped configuration
+(``reasonlab/data/nemotron-3-nano-30b-a3b.json``) with vLLM's ``load_format="dummy"`` (random weights), a
+tokenizer of the same vocabulary size (mistral-common's 131,072-token tekken, converted offline; needs the
+``synth`` extra) and the Nemotron-3 chat template; the LoRA is a random rank-32 adapter in the grader's
+layout, packed and checked by ``reasonlab submit``. Engine flags are the grader's. Every request runs to
+``--max-tokens`` (``ignore_eos``; random weights never stop by themselves), so a point's tokens/s is the
+grader's worst case: a batch of full-budget generations. A full default sweep takes roughly
+``sum(batches) * max_tokens / throughput`` seconds per variant: pass fewer batches or tokens for a quick look.
+Writes ``bench.json`` to --out: per variant (lora on/off x ngram on/off) and batch size, tokens/s,
+requests/s, seconds, and the engine's peak GPU memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from importlib import resources
+from pathlib import Path
+
+
+def model_directory(root: Path) -> Path:
+    """config.json from the shipped architecture, plus the tekken tokenizer with Nemotron-3's chat template."""
+    from transformers import PreTrainedTokenizerFast
+
+    from reasonlab.prompting import nemotron_chat_template
+    from reasonlab.synth.tokens import tekken_tokenizer_file
+
+    shipped = json.loads((resources.files("reasonlab") / "data" / "nemotron-3-nano-30b-a3b.json").read_text())
+    config = {k: v for k, v in shipped.items() if k not in ("name", "source")}
+    config.update(
+        {"torch_dtype": "bfloat16", "max_position_embeddings": 8192, "eos_token_id": 2, "bos_token_id": 1}
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.json").write_text(json.dumps(config, indent=2))
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(tekken_tokenizer_file()), eos_token="</s>", bos_token="<s>"
+    )
+    tokenizer.chat_template = nemotron_chat_template()
+    assert len(tokenizer) == config["vocab_size"], (len(tokenizer), config["vocab_size"])
+    tokenizer.save_pretrained(root)
+    return root
+
+
+def random_adapter(out: Path, rank: int) -> Path:
+    """A random rank-``rank`` LoRA on Mamba in/out_proj and attention, in the grader's layout, packed and
+    checked like a submission."""
+    import torch
+    from safetensors.torch import save_file
+
+    from reasonlab.submission.architecture import competition_architecture
+    from reasonlab.submission.pack import pack_adapter
+
+    arch = competition_architecture()
+    tensors, targets = {}, set()
+    for layer, kind in enumerate(arch.layer_kinds):
+        for module, (rows, cols) in arch.mixer_linears(kind).items():
+            if module.startswith(("experts.", "shared_experts.", "up_proj", "down_proj")):
+                continue  # routed-expert LoRA loading differs between vLLM versions; attention + Mamba here
+            key = f"base_model.model.backbone.layers.{layer}.mixer.{module}"
+            tensors[f"{key}.lora_A.weight"] = (torch.randn(rank, cols) * 0.01).to(torch.bfloat16)
+            tensors[f"{key}.lora_B.weight"] = (torch.randn(rows, rank) * 0.01).to(torch.bfloat16)
+            targets.add(module)
+    adapter = out / "adapter"
+    adapter.mkdir(parents=True, exist_ok=True)
+    (adapter / "adapter_config.json").write_text(
+        json.dumps(
+            {
+                "peft_type": "LORA",
+                "r": rank,
+                "lora_alpha": rank,
+                "target_modules": sorted(targets),
+                "base_model_name_or_path": arch.name,
+                "task_type": "CAUSAL_LM",
+            }
+        )
+    )
+    save_file(tensors, adapter / "adapter_model.safetensors")
+    pack_adapter(adapter, out / "submission.zip")
+    return adapter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/gpu-bench"))
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64, 256])
+    parser.add_argument("--max-tokens", type=int, default=7680)
+    parser.add_argument("--variants", nargs="+", default=["base", "lora", "ngram", "lora+ngram"])
+    args = parser.parse_args()
+    import torch
+    from vllm import LLM, SamplingParams
+    from vllm.lora.request import LoRARequest
+
+    from reasonlab.inference.vllm_backend import GRADER_ENGINE_ARGS
+    from reasonlab.puzzles.io import read_puzzles
+    from reasonlab.runs.evaluate import data_path, load_eval_config
+
+    model = model_directory(args.out / "model")
+    adapter = random_adapter(args.out, rank=32)
+    prompts_source = [p.prompt for p in read_puzzles(data_path(load_eval_config(None))).puzzles]
+    results = []
+    for variant in args.variants:
+        lora, ngram = "lora" in variant, "ngram" in variant
+        engine = {**GRADER_ENGINE_ARGS, "max_num_seqs": max(args.batches)}
+        if ngram:
+            engine["speculative_config"] = {
+                "method": "ngram",
+                "num_speculative_tokens": 5,
+                "prompt_lookup_max": 4,
+            }
+        llm = LLM(model=str(model), load_format="dummy", enable_lora=lora, seed=0, **engine)
+        tokenizer = llm.get_tokenizer()
+        sampling = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, ignore_eos=True)
+        request = LoRARequest("adapter", 1, str(adapter)) if lora else None
+        for batch in args.batches:
+            prompts = [
+                tokenizer.apply_chat_template(
+                    [{"role": "user", "content": prompts_source[i % len(prompts_source)]}],
+                    tokenize=False,
+                    add_generation_prompt=True,
+                    enable_thinking=True,
+                )
+                for i in range(batch)
+            ]
+            torch.cuda.synchronize()
+            began = time.perf_counter()
+            outputs = llm.generate(prompts, sampling, lora_request=request, use_tqdm=False)
+            seconds = time.perf_counter() - began
+            tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+            results.append(
+                {
+                    "variant": variant,
+                    "batch": batch,
+                    "tokens": tokens,
+                    "seconds": seconds,
+                    "tokens_per_s": tokens / seconds,
+                    "requests_per_s": batch / seconds,
+                }
+            )
+            print(json.dumps(results[-1]), flush=True)
+        results[-1]["gpu_peak_bytes"] = torch.cuda.max_memory_allocated()
+        del llm
+        torch.cuda.empty_cache()
+    (args.out / "bench.json").write_text(
+        json.dumps(
+            {"max_tokens": args.max_tokens, "engine": GRADER_ENGINE_ARGS, "results": results}, indent=2
+        )
+    )
+    shutil.rmtree(args.out / "adapter", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Analysis: inference performance (bench), architecture costs (inspect), MoE routing (experts)."""

@@ -1,0 +1,165 @@
+"""Screening options of the backends (quantization, speculative decoding, hosted API keys) on tiny models,
+and `reasonlab bench` end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from reasonlab.inference.base import GenerationSettings, generate_all
+from reasonlab.inference.factory import BackendConfig, make_backend, vllm_engine_args
+from reasonlab.inference.prompts import puzzle_requests
+from reasonlab.puzzles.types import Puzzle
+from reasonlab.runs.config import ConfigError, load_config
+
+# Prompts that repeat themselves, so n-gram proposals from the prompt have something to match.
+PUZZLES = [
+    Puzzle(f"p{i}", "In Alice's Wonderland 12 34 56 12 34 56 " * (1 + i % 3) + f"query {i}", "1")
+    for i in range(4)
+]
+SETTINGS = GenerationSettings(max_tokens=24)
+
+
+@pytest.fixture(scope="module")
+def plain_llama():
+    pytest.importorskip("torch")
+    backend = make_backend(BackendConfig(model="tiny:llama", device="cpu", max_batch_size=4))
+    yield generate_all(backend, puzzle_requests(PUZZLES), SETTINGS), backend
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"speculative": "prompt_lookup", "prompt_lookup_tokens": 4},
+        {"speculative": "draft", "draft_model": "tiny:llama"},
+    ],
+    ids=["prompt_lookup", "draft"],
+)
+def test_speculative_decoding_gives_the_plain_greedy_completions(plain_llama, options):
+    reference, _ = plain_llama
+    backend = make_backend(BackendConfig(model="tiny:llama", device="cpu", **options))
+    result = generate_all(backend, puzzle_requests(PUZZLES), SETTINGS)
+    assert {i: c.text for i, c in result.items()} == {i: c.text for i, c in reference.items()}
+    forwards = [c.extra["target_forwards"] for c in result.values()]
+    tokens = [c.completion_tokens for c in result.values()]
+    # Speculation never needs more target passes than tokens, and a draft identical to the target has
+    # every proposal accepted, so it needs fewer.
+    assert all(f <= t for f, t in zip(forwards, tokens, strict=True))
+    if options["speculative"] == "draft":
+        assert sum(forwards) < sum(tokens)
+
+
+def test_speculation_on_nemotron_h_is_refused_with_the_way_that_works(tiny_model_dir):
+    from reasonlab.inference.speculation import SpeculationUnsupported
+
+    with pytest.raises(SpeculationUnsupported, match="Mamba.*vllm backend.*speculative_config"):
+        make_backend(BackendConfig(model=str(tiny_model_dir), device="cpu", speculative="prompt_lookup"))
+
+
+def test_int8_on_cpu_shrinks_the_weights_and_still_generates(plain_llama):
+    _, plain = plain_llama
+    backend = make_backend(BackendConfig(model="tiny:llama", device="cpu", quantization="int8"))
+    assert backend.quantization.startswith("torch dynamic int8")
+    assert backend.weight_bytes < plain.weight_bytes
+    result = generate_all(backend, puzzle_requests(PUZZLES), SETTINGS)
+    assert {c.completion_tokens for c in result.values()} and all(c.text is not None for c in result.values())
+
+
+def test_int8_on_nemotron_h_keeps_the_fused_experts(tiny_model_dir):
+    backend = make_backend(BackendConfig(model=str(tiny_model_dir), device="cpu", quantization="int8"))
+    result = generate_all(backend, puzzle_requests(PUZZLES[:2]), GenerationSettings(max_tokens=8))
+    assert len(result) == 2
+    experts = [name for name, _ in backend.model.named_parameters() if "experts" in name]
+    assert experts, "the routed experts are fused 3-D parameters, left unquantized"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torchao") is None, reason="int4 on CPU needs torchao (extra 'quant')"
+)
+def test_int4_on_cpu_uses_torchao(plain_llama):
+    _, plain = plain_llama
+    backend = make_backend(BackendConfig(model="tiny:llama", device="cpu", quantization="int4"))
+    assert backend.quantization.startswith("torchao int4")
+    assert backend.weight_bytes < plain.weight_bytes
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        (["backend.quantization=int3"], "backend.quantization='int3'"),
+        (["backend.kind=openai", "backend.quantization=int8"], "quantization"),
+        (["backend.speculative=ngram"], "speculative"),
+        (["backend.speculative=draft"], "draft_model"),
+        (["backend.kind=vllm", "backend.speculative=prompt_lookup"], "speculative_config"),
+        (["backend.kind=hf", "backend.kv_cache_dtype=fp8"], "kv_cache_dtype"),
+        (["backend.prompt_lookup_tokens=0"], "prompt_lookup_tokens"),
+    ],
+)
+def test_bad_screening_options_name_the_option(overrides, named):
+    from reasonlab.runs.evaluate import EvalConfig
+
+    with pytest.raises(ConfigError, match=named):
+        load_config(EvalConfig, None, overrides)
+
+
+def test_vllm_screening_options_pass_through_to_the_engine():
+    config = BackendConfig(
+        kind="vllm",
+        model="m",
+        quantization="fp8",
+        kv_cache_dtype="fp8",
+        speculative_config={"method": "ngram", "num_speculative_tokens": 5},
+        engine={"max_num_seqs": 8},
+    )
+    assert vllm_engine_args(config) == {
+        "quantization": "fp8",
+        "kv_cache_dtype": "fp8",
+        "speculative_config": {"method": "ngram", "num_speculative_tokens": 5},
+        "max_num_seqs": 8,
+    }
+    assert vllm_engine_args(BackendConfig(kind="vllm", model="m")) == {}
+
+
+def test_hosted_api_without_its_key_stops_before_any_request(monkeypatch):
+    from pathlib import Path
+
+    from reasonlab.runs.evaluate import load_eval_config
+
+    config = load_eval_config(Path(__file__).resolve().parents[1] / "configs" / "nvidia-api-eval.yaml")
+    monkeypatch.delenv("NVIDIA_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="NVIDIA_API_KEY is not set"):
+        make_backend(config.backend)
+    monkeypatch.setenv("NVIDIA_API_KEY", "nvapi-test")
+    assert make_backend(config.backend).api_key == "nvapi-test"
+
+
+def test_bench_measures_each_swept_value_and_compares_with_the_plain_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from reasonlab.cli.main import app
+
+    runner = CliRunner()
+    args = ["bench", "sweep=[1,2]", "data.limit=4", "generation.max_tokens=12", "backend.model=tiny:llama"]
+    first = runner.invoke(app, [*args, "backend.speculative=prompt_lookup", "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    bench = json.loads((tmp_path / "a" / "bench.json").read_text())
+    assert [p["value"] for p in bench["points"]] == [1, 2] and bench["knob"] == "max_batch_size"
+    for point in bench["points"]:
+        assert point["requests"] == 4 and point["tokens_per_s"] > 0
+        assert point["latency_s"]["p50"] <= point["latency_s"]["p95"] <= point["latency_s"]["p99"]
+        assert point["first_token_s"] is not None and point["peak_rss_bytes"] > 0
+        assert 0 <= point["harness_overhead"] < 0.05
+    # Prompt lookup is lossless: the plain model's greedy completions are reproduced exactly.
+    assert bench["agreement"]["token_agreement"] == 1.0 and bench["agreement"]["identical"] == 1.0
+    assert bench["agreement"]["teacher_forced_agreement"] == 1.0
+    html = (tmp_path / "a" / "bench.html").read_text()
+    assert html.count("data:image/svg+xml;base64,") == 3
+    second = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.output
+    assert json.loads((tmp_path / "b" / "bench.json").read_text())["agreement"] is None
+    compared = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert compared.exit_code == 0, compared.output
+    assert "tokens/s" in compared.output
