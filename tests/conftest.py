@@ -82,3 +82,32 @@ def tiny_llama_adapter(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("adapter")
     get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model("llama")), lora).save_pretrained(directory)
     return directory
+
+
+@pytest.fixture
+def tiny_sft_config(tmp_path) -> Path:
+    """An SFT config for the tiny default model on 8 one-line records, saving every step."""
+    import json
+
+    from reasonlab.prompting import grader_messages
+
+    data = tmp_path / "sft.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "messages": grader_messages(f"Write {n}.")
+                    + [{"role": "assistant", "content": f"\\boxed{{{n}}}"}]
+                }
+            )
+            + "\n"
+            for n in range(8)
+        )
+    )
+    config = tmp_path / "sft.yaml"
+    config.write_text(
+        f"data: {{train: [{data}]}}\nlora: {{r: 4, alpha: 8, targets: attention}}\n"
+        "tracking: {mlflow: false, tensorboard: false, rich_progress: false}\n"
+        "train: {batch_size: 4, save_steps: 1, logging_steps: 1, max_length: 128}\n"
+    )
+    return config

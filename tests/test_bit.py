@@ -8,7 +8,15 @@ import pytest
 
 from reasonlab.puzzles.families import family_of
 from reasonlab.puzzles.families.bit import FAMILY, BitInstance, bits, render
-from reasonlab.puzzles.families.bit_grammar import ATOMS, consistent_rules, parse_rule, rule_count
+from reasonlab.puzzles.families.bit_grammar import (
+    ATOMS,
+    FUNCTIONS,
+    Rule,
+    canonical_argument_tuples,
+    consistent_rules,
+    parse_rule,
+    rule_count,
+)
 from reasonlab.puzzles.types import Puzzle, Status
 from reasonlab.scoring.metric import extract, verify
 
@@ -90,6 +98,30 @@ def test_every_fitting_rule_really_fits():
     for rule in rules:
         assert all(bits(rule.apply(int(a, 2))) == b for a, b in instance.examples)
         assert parse_rule(rule.text) == rule
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_search_finds_exactly_the_fitting_canonical_rules_in_order(seed):
+    # Few examples, so that many rules of every function fit; the search's filters must lose none of them
+    # and keep the canonical order (function, then arguments) that the per-bit fallback's votes rely on.
+    rng = random.Random(seed)
+    inputs = rng.sample(range(256), 3)
+    rule = Rule(FUNCTIONS[seed + 3].name, tuple(rng.sample(range(len(ATOMS)), FUNCTIONS[seed + 3].arity)))
+    outputs = [rule.apply(x) for x in inputs]
+    expected = [
+        Rule(None, (i,))
+        for i in range(len(ATOMS))
+        if all(ATOMS[i].apply(x) == y for x, y in zip(inputs, outputs, strict=True))
+    ]
+    # each atom's three outputs side by side (8 bits each), so one evaluation checks all three examples
+    words = [sum(atom.apply(x) << (8 * e) for e, x in enumerate(inputs)) for atom in ATOMS]
+    target = sum(y << (8 * e) for e, y in enumerate(outputs))
+    full = (1 << 24) - 1
+    for function in FUNCTIONS:
+        for args in canonical_argument_tuples(function):
+            if function.evaluate(*(words[i] for i in args), full) == target:
+                expected.append(Rule(function.name, args))
+    assert consistent_rules(inputs, outputs) == expected
 
 
 def test_rule_counts_match_the_canonical_enumeration():

@@ -12,31 +12,12 @@ pytest.importorskip("trl")
 from typer.testing import CliRunner  # noqa: E402
 
 from reasonlab.cli.main import app  # noqa: E402
-from reasonlab.prompting import grader_messages  # noqa: E402
 
 runner = CliRunner()
 
 
-def test_resume_skips_a_checkpoint_cut_short_by_a_kill_and_says_so(tmp_path):
-    data = tmp_path / "sft.jsonl"
-    data.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "messages": grader_messages(f"Write {n}.")
-                    + [{"role": "assistant", "content": f"\\boxed{{{n}}}"}]
-                }
-            )
-            + "\n"
-            for n in range(8)
-        )
-    )
-    config = tmp_path / "sft.yaml"
-    config.write_text(
-        f"data: {{train: [{data}]}}\nlora: {{r: 4, alpha: 8, targets: attention}}\n"
-        "tracking: {mlflow: false, tensorboard: false, rich_progress: false}\n"
-        "train: {batch_size: 4, save_steps: 1, logging_steps: 1, max_length: 128}\n"
-    )
+def test_resume_skips_a_checkpoint_cut_short_by_a_kill_and_says_so(tmp_path, tiny_sft_config):
+    config = tiny_sft_config
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", "sft", str(config), "train.max_steps=1", "--out", str(out)])
     assert result.exit_code == 0, result.output

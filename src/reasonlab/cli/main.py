@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reasonlab.cli import analysis as analysis_commands
 from reasonlab.cli import augment as augment_commands
 from reasonlab.cli import bench as bench_commands
 from reasonlab.cli import doctor as doctor_commands
@@ -34,6 +35,7 @@ train_commands.register(app)
 bench_commands.register(app)
 doctor_commands.register(app)
 reproduce_commands.register(app)
+analysis_commands.register(app)
 plugin_commands.register(app)
 augment_commands.register(app)
 

@@ -1,7 +1,9 @@
 """Solving puzzles: one prompt, or many in parallel with a per-puzzle time limit.
 
-A slow or crashing puzzle never stops a run: each puzzle runs under an alarm in a worker process, and
-its failure becomes a row with status ``timeout`` or ``error``.
+The solvers stop on step budgets, never on the clock, so a prompt gets the same answer on any machine and
+under any load. The time limit is only a safety net: a slow or crashing puzzle never stops a run, each
+puzzle runs under an alarm in a worker process, and its failure becomes a row with status ``timeout`` or
+``error`` (never an answer from a search cut short by time).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import compress, permutations
 
 WIDTH = 8
 BYTE = (1 << WIDTH) - 1
@@ -82,11 +83,6 @@ ATOM_BY_NAME = {atom.name: atom for atom in ATOMS}
 # Every function is bitwise; ch(s, a, b) = s ? a : b and sel_nand_xnor(s, a, b) = s ? nand(a, b) : xnor(a, b)
 # select by their first argument; ao = (a & b) | c, oa = (a | b) & c, ax = (a & b) ^ c, ox = (a | b) ^ c,
 # xa = (a ^ b) & c, xo = (a ^ b) | c.
-#
-# A function's "solver" answers: given the packed values u, v of the first arguments and the packed target
-# y, which values of the last argument w make f(u, v, w) == y? It returns (mask, value): w must equal
-# ``value`` on the bits of ``mask`` and is free elsewhere; or None when no w works. ``full`` is all ones.
-Solver = Callable[[int, int, int, int], "tuple[int, int] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,93 +90,26 @@ class Function:
     name: str
     arity: int
     evaluate: Callable[..., int]  # (args..., full) -> packed result
-    solve_last: Solver  # binary functions are solved for their second argument, ignoring v
     symmetric_prefix: bool  # whether swapping the first two arguments gives the same function
     fully_symmetric: bool = False  # whether any permutation of the arguments gives the same function
 
 
-def _solve_and(u, _v, y, full):
-    return None if y & ~u & full else (u, y)
-
-
-def _solve_or(u, _v, y, full):
-    return None if u & ~y & full else (~u & full, y)
-
-
-def _solve_xor(u, _v, y, full):
-    return (full, u ^ y)
-
-
-def _solve_maj(u, v, y, full):
-    differ = u ^ v
-    return None if ~differ & (u ^ y) & full else (differ, y)
-
-
-def _solve_par(u, v, y, full):
-    return (full, u ^ v ^ y)
-
-
-def _solve_choice(s, a, y, full):
-    # s=1 picks a (must already equal y); s=0 picks the last argument.
-    return None if s & (a ^ y) else (~s & full, y)
-
-
-def _solve_sel_nand_xnor(s, a, y, full):
-    # s=1: nand(a, b) is 1 whenever a=0 (y must be 1 there), else ~b; s=0: xnor(a, b) = ~(a ^ b).
-    if s & ~a & ~y & full:
-        return None
-    return ((~s | a) & full, ((s & ~y) | (~s & (a ^ ~y))) & full)
-
-
-def _solve_and_or(a, b, y, full):  # (a & b) | c
-    both = a & b
-    return None if both & ~y else (~both & full, y)
-
-
-def _solve_or_and(a, b, y, full):  # (a | b) & c
-    either = a | b
-    return None if ~either & y & full else (either, y)
-
-
-def _solve_and_xor(a, b, y, full):  # (a & b) ^ c
-    return (full, (a & b) ^ y)
-
-
-def _solve_or_xor(a, b, y, full):  # (a | b) ^ c
-    return (full, (a | b) ^ y)
-
-
-def _solve_xor_and(a, b, y, full):  # (a ^ b) & c
-    differ = a ^ b
-    return None if ~differ & y & full else (differ, y)
-
-
-def _solve_xor_or(a, b, y, full):  # (a ^ b) | c
-    differ = a ^ b
-    return None if differ & ~y else (~differ & full, y)
-
-
 FUNCTIONS: tuple[Function, ...] = (
-    Function("and", 2, lambda a, b, full: a & b, _solve_and, True, True),
-    Function("or", 2, lambda a, b, full: a | b, _solve_or, True, True),
-    Function("xor", 2, lambda a, b, full: a ^ b, _solve_xor, True, True),
-    Function("maj", 3, lambda a, b, c, full: (a & b) | (a & c) | (b & c), _solve_maj, True, True),
-    Function("par3", 3, lambda a, b, c, full: a ^ b ^ c, _solve_par, True, True),
-    Function("ch", 3, lambda s, a, b, full: (s & a) | (~s & b & full), _solve_choice, False, False),
+    Function("and", 2, lambda a, b, full: a & b, True, True),
+    Function("or", 2, lambda a, b, full: a | b, True, True),
+    Function("xor", 2, lambda a, b, full: a ^ b, True, True),
+    Function("maj", 3, lambda a, b, c, full: (a & b) | (a & c) | (b & c), True, True),
+    Function("par3", 3, lambda a, b, c, full: a ^ b ^ c, True, True),
+    Function("ch", 3, lambda s, a, b, full: (s & a) | (~s & b & full), False, False),
     Function(
-        "sel_nand_xnor",
-        3,
-        lambda s, a, b, full: ((s & ~(a & b)) | (~s & ~(a ^ b))) & full,
-        _solve_sel_nand_xnor,
-        False,
-        False,
+        "sel_nand_xnor", 3, lambda s, a, b, full: ((s & ~(a & b)) | (~s & ~(a ^ b))) & full, False, False
     ),
-    Function("ao", 3, lambda a, b, c, full: (a & b) | c, _solve_and_or, True, False),
-    Function("oa", 3, lambda a, b, c, full: (a | b) & c, _solve_or_and, True, False),
-    Function("ax", 3, lambda a, b, c, full: (a & b) ^ c, _solve_and_xor, True, False),
-    Function("ox", 3, lambda a, b, c, full: (a | b) ^ c, _solve_or_xor, True, False),
-    Function("xa", 3, lambda a, b, c, full: (a ^ b) & c, _solve_xor_and, True, False),
-    Function("xo", 3, lambda a, b, c, full: (a ^ b) | c, _solve_xor_or, True, False),
+    Function("ao", 3, lambda a, b, c, full: (a & b) | c, True, False),
+    Function("oa", 3, lambda a, b, c, full: (a | b) & c, True, False),
+    Function("ax", 3, lambda a, b, c, full: (a & b) ^ c, True, False),
+    Function("ox", 3, lambda a, b, c, full: (a | b) ^ c, True, False),
+    Function("xa", 3, lambda a, b, c, full: (a ^ b) & c, True, False),
+    Function("xo", 3, lambda a, b, c, full: (a ^ b) | c, True, False),
 )
 FUNCTION_BY_NAME = {f.name: f for f in FUNCTIONS}
 RULE_KINDS: tuple[str, ...] = ("atom", *FUNCTION_BY_NAME)
@@ -274,57 +203,262 @@ def _split_arguments(text: str) -> list[str]:
 
 def pack(values: list[int]) -> int:
     """Values side by side, 8 bits each, first value in the lowest byte."""
-    packed = 0
-    for i, value in enumerate(values):
-        packed |= value << (WIDTH * i)
-    return packed
+    return int.from_bytes(bytes(values), "little")
+
+
+# Every atom's output for every input byte: packing the examples' atom words is a table lookup.
+_ATOM_OUTPUTS: tuple[bytes, ...] = tuple(bytes(atom.apply(v) for v in range(1 << WIDTH)) for atom in ATOMS)
+
+
+def atom_words(inputs: list[int]) -> list[int]:
+    """Each atom's outputs on ``inputs``, packed (:func:`pack`), in :data:`ATOMS` order."""
+    return [int.from_bytes(bytes(map(table.__getitem__, inputs)), "little") for table in _ATOM_OUTPUTS]
 
 
 def consistent_rules(inputs: list[int], outputs: list[int]) -> list[Rule]:
     """Every canonical rule of the grammar that maps each input to its output."""
-    packed = [pack([atom.apply(v) for v in inputs]) for atom in ATOMS]
     full = (1 << (WIDTH * len(inputs))) - 1
-    return [Rule(name, args) for name, args in search(packed, pack(outputs), full)]
+    return [Rule(name, args) for name, args in search(atom_words(inputs), pack(outputs), full)]
+
+
+# How the search enumerates a function's arguments. Arguments are taken in an order chosen per function
+# (``_Plan.order``): the first is filtered alone, the second given the first, the last is solved for.
+# Each filter is a per-bit condition on the bits of the arguments taken so far and of the target y,
+# derived from the function's truth table. A per-bit condition over (x1, x2, y) is kept in algebraic
+# normal form (an XOR of AND-monomials; bit m of the form is monomial m, whose bits 1, 2, 4 stand for
+# x1, x2, y); with y fixed by the puzzle it becomes C0 ^ (C1 & x1) ^ (C2 & x2) ^ (C12 & x1 & x2) over
+# whole packed words, a few operations for any function.
+_X1, _X2, _Y = 1, 2, 4
+
+
+def _normal_form(condition: Callable[[int, int, int], bool]) -> int:
+    """The algebraic normal form of a per-bit condition on (x1, x2, y) (Moebius transform)."""
+    coefficients = [int(condition(m & _X1, m >> 1 & 1, m >> 2 & 1)) for m in range(8)]
+    for var in (_X1, _X2, _Y):
+        for m in range(8):
+            if m & var:
+                coefficients[m] ^= coefficients[m ^ var]
+    return sum(c << m for m, c in enumerate(coefficients))
+
+
+def _bind(form: int, y: int, full: int) -> tuple[int, int, int, int]:
+    """A condition's words with the target fixed: (C0, C1, C2, C12) over x1, x2."""
+    words = [0, 0, 0, 0]
+    for m in range(8):
+        if form >> m & 1:
+            words[m & (_X1 | _X2)] ^= y if m & _Y else full
+    return words[0], words[1], words[2], words[3]
+
+
+@dataclass(frozen=True, slots=True)
+class _Choices:
+    """Per-bit conditions saying which values an argument may take: ``fail`` where none, ``mask`` where
+    exactly one (``value`` then holds it), elsewhere both."""
+
+    fail: int
+    mask: int
+    value: int
+
+    @classmethod
+    def of(cls, options: Callable[[int, int, int], list[int]]) -> _Choices:
+        return cls(
+            _normal_form(lambda x1, x2, y: not options(x1, x2, y)),
+            _normal_form(lambda x1, x2, y: len(options(x1, x2, y)) == 1),
+            _normal_form(lambda x1, x2, y: options(x1, x2, y) == [1]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How :func:`search` enumerates one function: argument positions in ``order`` (the last one solved
+    for), the first argument's choices given y, the second's given the first, the last's given both; and
+    for 3-input functions the *join*: the bits (``join_domain``, given the first argument) where the last
+    argument is fixed whatever the second is, and its value there (``join_key``, given both), so that the
+    second arguments for which some last argument exists are found by one lookup each. ``forced``: on how
+    many target bit values the first argument is forced (the plan's selectivity)."""
+
+    function: Function
+    order: tuple[int, ...]
+    first: _Choices
+    second: _Choices | None
+    last: _Choices
+    join_domain: int
+    join_key: int
+    forced: int
+
+
+def _plan_for(function: Function, order: tuple[int, ...]) -> _Plan:
+    def output(roles: tuple[int, ...]) -> int:
+        args = [0] * function.arity
+        for position, bit in zip(order, roles, strict=True):
+            args[position] = bit
+        return function.evaluate(*args, 1) & 1
+
+    if function.arity == 2:
+
+        def last2(x1, _x2, y):
+            return [x for x in (0, 1) if output((x1, x)) == y]
+
+        def first2(_x1, _x2, y):
+            return [x for x in (0, 1) if last2(x, 0, y)]
+
+        forced = sum(len(first2(0, 0, y)) == 1 for y in (0, 1))
+        return _Plan(function, order, _Choices.of(first2), None, _Choices.of(last2), 0, 0, forced)
+
+    def last(x1, x2, y):
+        return [x for x in (0, 1) if output((x1, x2, x)) == y]
+
+    def second(x1, _x2, y):
+        return [x for x in (0, 1) if last(x1, x, y)]
+
+    def first(_x1, _x2, y):
+        return [x for x in (0, 1) if second(x, 0, y)]
+
+    def fixed_last(x1, y) -> dict[int, int] | None:
+        """The last argument's value for each possible second value, when each has exactly one."""
+        options = {x2: last(x1, x2, y) for x2 in second(x1, 0, y)}
+        if not options or any(len(values) != 1 for values in options.values()):
+            return None
+        return {x2: values[0] for x2, values in options.items()}
+
+    def join_key(x1, x2, y):
+        fixed = fixed_last(x1, y)
+        # where only one second value works the other one is filtered anyway: use the same key
+        return fixed is not None and fixed.get(x2, fixed.get(1 - x2)) == 1
+
+    return _Plan(
+        function,
+        order,
+        _Choices.of(first),
+        _Choices.of(second),
+        _Choices.of(last),
+        _normal_form(lambda x1, _x2, y: fixed_last(x1, y) is not None),
+        _normal_form(join_key),
+        sum(len(first(0, 0, y)) == 1 for y in (0, 1)),
+    )
+
+
+@cache
+def _plans() -> tuple[_Plan, ...]:
+    """One plan per function: the argument order whose first argument the target alone forces most often
+    (ao, oa, xa, xo: their last argument), else the written order, in which symmetric arguments are
+    enumerated in increasing order only."""
+    plans = []
+    for function in FUNCTIONS:
+        written = tuple(range(function.arity))
+        candidates = [_plan_for(function, order) for order in permutations(written)]
+        plans.append(max(candidates, key=lambda plan: (plan.forced, plan.order == written)))
+    return tuple(plans)
 
 
 def search(values: list[int], target: int, full: int) -> list[tuple[str | None, tuple[int, ...]]]:
     """Every (function, argument indices) over ``values`` (packed operands) whose result is ``target``.
 
     Function None is a lone operand. Arguments are distinct and symmetric ones increase, as in
-    :func:`canonical_argument_tuples`. The last argument is never enumerated blindly: each function's
-    solver says which values it may take, so the cost is about (functions x operand pairs).
+    :func:`canonical_argument_tuples`, and results come in that order (function, then arguments). No
+    argument is enumerated blindly: each function's plan filters its first argument by the target, its
+    second by the first (for every candidate at once, with C-level ``map``/``compress`` over the
+    operands), and solves for its last, so only pairs that some last argument completes cost Python work.
     """
     by_value: dict[int, list[int]] = {}
     for i, value in enumerate(values):
         by_value.setdefault(value, []).append(i)
     found: list[tuple[str | None, tuple[int, ...]]] = [(None, (i,)) for i in by_value.get(target, [])]
     n = len(values)
-    for function in FUNCTIONS:
-        solve, name = function.solve_last, function.name
-        if function.arity == 2:
-            for a in range(n):
-                needed = solve(values[a], 0, target, full)
-                if needed is None:
+    indices = range(n)
+    matching: dict[tuple[int, int], list[int]] = {}  # operands with value & mask == value, per (mask, value)
+    projections: dict[int, set[int]] = {}  # the operands' values on a domain of bits
+
+    def where(mask: int, value: int) -> list[int]:
+        if mask == full:
+            return by_value.get(value, [])
+        key = (mask, value)
+        if key not in matching:
+            matching[key] = list(compress(indices, map(value.__eq__, map(mask.__and__, values))))
+        return matching[key]
+
+    for plan in _plans():
+        function = plan.function
+        written = plan.order == tuple(range(function.arity))
+        if _bind(plan.first.fail, target, full)[0]:
+            continue  # some target bit no argument value produces
+        first_mask = _bind(plan.first.mask, target, full)[0]
+        firsts = where(first_mask, _bind(plan.first.value, target, full)[0] & first_mask)
+        fail0, fail1, fail2, fail12 = _bind(plan.last.fail, target, full)
+        mask0, mask1, mask2, mask12 = _bind(plan.last.mask, target, full)
+        value0, value1, value2, value12 = _bind(plan.last.value, target, full)
+        rows: list[tuple[int, ...]] = []
+        if plan.second is None:
+            for a in firsts:
+                u = values[a]
+                if fail0 ^ (fail1 & u):
                     continue
-                mask, value = needed[0], needed[1] & needed[0]
-                start = a + 1 if function.symmetric_prefix else 0
-                found.extend((name, (a, b)) for b in range(start, n) if b != a and values[b] & mask == value)
+                mask = mask0 ^ (mask1 & u)
+                start = a + 1 if written and function.symmetric_prefix else 0
+                rows.extend(
+                    (a, b) for b in where(mask, (value0 ^ (value1 & u)) & mask) if b >= start and b != a
+                )
+            found.extend((function.name, args) for args in _canonical(function, plan.order, rows, written))
             continue
-        for a in range(n):
-            pa = values[a]
-            for b in range(a + 1 if function.symmetric_prefix else 0, n):
-                if b == a:
+        second_fail0, second_fail1, _, _ = _bind(plan.second.fail, target, full)
+        second_mask0, second_mask1, _, _ = _bind(plan.second.mask, target, full)
+        second_value0, second_value1, _, _ = _bind(plan.second.value, target, full)
+        domain0, domain1, _, _ = _bind(plan.join_domain, target, full)
+        key0, key1, key2, key12 = _bind(plan.join_key, target, full)
+        symmetric_second = written and function.symmetric_prefix
+        symmetric_last = written and function.fully_symmetric
+        for a in firsts:
+            u = values[a]
+            if second_fail0 ^ (second_fail1 & u):
+                continue
+            start = a + 1 if symmetric_second else 0
+            rest = values[start:] if start else values
+            second_mask = second_mask0 ^ (second_mask1 & u)
+            domain = domain0 ^ (domain1 & u)
+            # on the domain the last argument is constant ^ (linear & v), whatever else v is
+            constant = (key0 ^ (key1 & u)) & domain
+            linear = (key2 ^ (key12 & u)) & domain
+            join_stronger = second_mask.bit_count() < domain.bit_count()
+            if join_stronger and not linear and not where(domain, constant):
+                continue  # no operand can be the last argument, whatever the second
+            if join_stronger and linear:
+                # keep the v for which some operand matches the last argument on the domain
+                if domain not in projections:
+                    projections[domain] = set(map(domain.__and__, values))
+                seconds = compress(
+                    range(start, n),
+                    map(projections[domain].__contains__, map(constant.__xor__, map(linear.__and__, rest))),
+                )
+            else:
+                second_value = (second_value0 ^ (second_value1 & u)) & second_mask
+                seconds = compress(range(start, n), map(second_value.__eq__, map(second_mask.__and__, rest)))
+            for b in seconds:
+                v = values[b]
+                if b == a or (fail0 ^ (fail1 & u) ^ ((fail2 ^ (fail12 & u)) & v)):
                     continue
-                needed = solve(pa, values[b], target, full)
-                if needed is None:
-                    continue
-                mask, value = needed[0], needed[1] & needed[0]
-                if mask == full:
-                    candidates = by_value.get(value)
-                    if candidates is None:
-                        continue
-                else:
-                    candidates = [c for c in range(n) if values[c] & mask == value]
-                c_start = b + 1 if function.fully_symmetric else 0
-                found.extend((name, (a, b, c)) for c in candidates if c >= c_start and c != a and c != b)
+                mask = mask0 ^ (mask1 & u) ^ ((mask2 ^ (mask12 & u)) & v)
+                value = (value0 ^ (value1 & u) ^ ((value2 ^ (value12 & u)) & v)) & mask
+                c_start = b + 1 if symmetric_last else 0
+                rows.extend((a, b, c) for c in where(mask, value) if c >= c_start and c != a and c != b)
+        found.extend((function.name, args) for args in _canonical(function, plan.order, rows, written))
     return found
+
+
+def _canonical(
+    function: Function, order: tuple[int, ...], rows: list[tuple[int, ...]], written: bool
+) -> list[tuple[int, ...]]:
+    """Enumerated rows as argument tuples, canonical ones only (symmetric arguments increasing), sorted."""
+    if written:
+        return rows  # enumerated in canonical order already
+    arguments = []
+    for row in rows:
+        args = [0] * function.arity
+        for position, index in zip(order, row, strict=True):
+            args[position] = index
+        if function.symmetric_prefix and args[0] > args[1]:
+            continue
+        if function.fully_symmetric and args[1] > args[2]:
+            continue
+        arguments.append(tuple(args))
+    arguments.sort()
+    return arguments

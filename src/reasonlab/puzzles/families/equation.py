@@ -22,7 +22,6 @@ from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hy
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import RulePriors, count_rules, default_priors
 from reasonlab.puzzles.families.equation_rules import Rule
-from reasonlab.puzzles.families.equation_symbolic import TIME_BUDGET_S as SYMBOLIC_TIME_BUDGET_S
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
 from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_given, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
@@ -85,18 +84,16 @@ class EquationFamily:
         kind = "numeric" if instance.numeric else "symbolic"
         return f"{kind}-{'deduce' if instance.deducible else 'guess'}"
 
-    def hypotheses(
-        self, instance: EquationInstance, *, time_budget: float | None = None
-    ) -> Iterator[tuple[dict[str, Rule], str | None, float]]:
+    def hypotheses(self, instance: EquationInstance) -> Iterator[tuple[dict[str, Rule], str | None, float]]:
         """(rule per operator, answer to the query, share) for every hypothesis fitting the examples;
         the share splits a symbolic hypothesis over the digits its query symbols may take. The symbolic
-        search stops at a fixed number of digit maps and after ``time_budget`` seconds (default: the
-        solver's); a generous budget makes the enumeration independent of the machine's speed."""
+        search stops at the solver's fixed budgets (digit maps, search steps), never on the clock, so the
+        enumeration is the same on every machine."""
         if instance.numeric:
             for rules, answer in numeric_hypotheses(instance):
                 yield rules, answer, 1.0
             return
-        found, _ = symbolic_hypotheses(instance, time_budget=time_budget or SYMBOLIC_TIME_BUDGET_S)
+        found, _ = symbolic_hypotheses(instance)
         for rules, answer, share, _digits in found:
             yield rules, answer, share
 
@@ -142,9 +139,6 @@ class EquationFamily:
 
 FAMILY = EquationFamily()
 
-# Long enough that only the fixed hypothesis cap bounds the symbolic search: reproducible counts.
-LEARNING_TIME_BUDGET_S = 60.0
-
 
 def learn_priors(puzzles: Iterable[Puzzle]) -> RulePriors:
     """Rule priors from labelled equation rows: per row, the rule assignments that fit its examples
@@ -156,7 +150,7 @@ def learn_priors(puzzles: Iterable[Puzzle]) -> RulePriors:
                 continue
             instance = FAMILY.parse(puzzle.prompt)
             fitting: dict[tuple, float] = defaultdict(float)
-            for rules, answer, share in FAMILY.hypotheses(instance, time_budget=LEARNING_TIME_BUDGET_S):
+            for rules, answer, share in FAMILY.hypotheses(instance):
                 if answer is not None and verify(puzzle.answer, answer):
                     fitting[tuple(sorted(rules.items()))] += share
             yield instance.numeric, fitting

@@ -174,12 +174,19 @@ def compatible(rules: Iterable[Rule]) -> bool:
 SIGN = "\x00"  # stands for the operator character where a result table marks a sign
 
 
+_REVERSED = tuple(int(f"{i:02d}"[::-1]) for i in range(100))  # an operand read right to left
+
+
 @cache
 def result_table(rule_name: str) -> tuple[str | None, ...]:
     """The rule's printed result for every operand pair, indexed ``100*left + right``, with
     :data:`SIGN` for the operator character (computed once per process)."""
     rule = RULES_BY_NAME[rule_name]
-    return tuple(rule.apply(f"{i // 100:02d}", f"{i % 100:02d}", SIGN) for i in range(10000))
+    if rule.is_join:
+        return tuple(rule.apply(f"{i // 100:02d}", f"{i % 100:02d}", SIGN) for i in range(10000))
+    operands = _REVERSED if rule.flip else range(100)
+    values = (rule.value(left, right) for left in operands for right in operands)
+    return tuple(None if v is None else render(v, rule.flip, rule.sign, SIGN) for v in values)
 
 
 def assignments(candidates: Mapping[str, Sequence[Rule]]) -> Iterator[dict[str, Rule]]:

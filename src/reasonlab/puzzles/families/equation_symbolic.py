@@ -8,7 +8,9 @@ marker); an index built once per process from every rule's result table maps a s
 searched. Examples are taken most-constrained first; each step extends the digit map (one digit per
 symbol, one symbol per digit) and fixes the operator's rule under the puzzle regularities. Every
 complete hypothesis (digit map, rule per operator) votes for its answer with the prior weight of its
-rules; the search is bounded (hypotheses and time), and a cut-short search is never called solved.
+rules. The search is bounded by counts, never by the clock, so a prompt gets the same answer on any
+machine: search nodes (:data:`MAX_SEARCH_NODES`), digit maps (:data:`MAX_HYPOTHESES`) and query
+hypotheses (:data:`MAX_QUERY_HYPOTHESES`); a cut-short search is never called solved.
 
 The query's result is written back in symbols; a result digit whose symbol never appears in the prompt
 cannot be written, and such a hypothesis gives no answer (counted in the solution's details).
@@ -16,11 +18,12 @@ cannot be written, and such a hypothesis gives no answer (counted in the solutio
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import groupby, permutations
+from operator import itemgetter, mul
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -35,8 +38,10 @@ from reasonlab.puzzles.families.equation_vote import Tally
 from reasonlab.puzzles.types import Solution
 
 SEPARATOR = "\x01"  # between operands and result in a signature's text (never a prompt character)
-MAX_HYPOTHESES = 5000
-TIME_BUDGET_S = 0.5
+UNWRITABLE = "\x02"  # stands for a digit without a symbol when a result is written in symbols
+MAX_HYPOTHESES = 5000  # digit maps (with their rules) enumerated per puzzle; dev.csv's largest has 10,120
+MAX_SEARCH_NODES = 100_000  # search steps per puzzle; dev.csv's largest search takes about 10,000
+MAX_QUERY_HYPOTHESES = 100_000  # (digit map, query digits, query rule) hypotheses voted per puzzle
 
 Signature = tuple[int, ...]  # first-appearance index per character; -1 marker, -2 separator
 
@@ -55,41 +60,71 @@ def signature(text: str) -> tuple[Signature, tuple[str, ...]]:
     return tuple(pattern), tuple(seen)
 
 
+_LABELS = "abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
+_UNLABELLED = str.maketrans(dict.fromkeys(_LABELS + SIGN))  # deletes all but the digits not yet labelled
+
+
 @cache
 def signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
     """signature -> rule name -> digit tuples (distinct digits in first-appearance order), for every
-    non-join rule and every operand pair."""
-    index: dict[Signature, dict[str, list[tuple[int, ...]]]] = defaultdict(lambda: defaultdict(list))
+    non-join rule and every operand pair. Built with ``str.translate``: each operand pair's digits are
+    relabelled once, then each rule's result is relabelled with them."""
+    operands = []
+    for i in range(10000):
+        text = f"{i:04d}"
+        distinct = "".join(dict.fromkeys(text))
+        relabel = str.maketrans(distinct, _LABELS[: len(distinct)])
+        operands.append(
+            (relabel, text.translate(relabel) + SEPARATOR, tuple(map(int, distinct)), len(distinct))
+        )
+    index: dict[str, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
+    fresh_relabels: dict[tuple[str, int], dict[int, int]] = {}
     for rule in INVENTORY:
         if rule.is_join:
             continue
-        for i, result in enumerate(result_table(rule.name)):
+        by_key: dict[str, list[tuple[int, ...]]] = {}
+        for result, (relabel, head, digits, known) in zip(result_table(rule.name), operands, strict=True):
             if result is None:
                 continue
-            pattern, digits = signature(f"{i:04d}{SEPARATOR}{result}")
-            index[pattern][rule.name].append(tuple(map(int, digits)))
-    return {k: dict(v) for k, v in index.items()}
+            text = result.translate(relabel)
+            fresh = text.translate(_UNLABELLED)
+            if fresh:  # result digits absent from the operands: the next letters, in order of appearance
+                fresh = "".join(dict.fromkeys(fresh))
+                if (fresh, known) not in fresh_relabels:
+                    fresh_relabels[fresh, known] = str.maketrans(fresh, _LABELS[known : known + len(fresh)])
+                text = text.translate(fresh_relabels[fresh, known])
+                digits = digits + tuple(map(int, fresh))
+            by_key.setdefault(head + text, []).append(digits)
+        for key, tuples in by_key.items():
+            index[key][rule.name] = tuples
+    codes = {SIGN: -1, SEPARATOR: -2} | {label: k for k, label in enumerate(_LABELS)}
+    return {tuple(codes[ch] for ch in key): rules for key, rules in index.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class Constraint:
-    """One example: its operator, symbols in first-appearance order, and per rule the digit tuples
-    those symbols may take (an empty tuple for the joins, which fix no digit)."""
+    """One example: its operator, symbols in first-appearance order, per rule the digit tuples those
+    symbols may take (an empty tuple for the joins, which fix no digit), and those options' table."""
 
     operator: str
     symbols: tuple[str, ...]
     options: dict[str, list[tuple[int, ...]]]
+    table: OptionTable
 
 
 def constraint(equation, result: str) -> Constraint:
     text = equation.left + equation.right + SEPARATOR + result.replace(equation.operator, SIGN)
     pattern, symbols = signature(text)
-    options = dict(signature_index().get(pattern, {}))
-    if result == equation.left + equation.right:
-        options["join"] = [()]
-    if result == equation.right + equation.left:
-        options["join_swap"] = [()]
-    return Constraint(equation.operator, symbols, options)
+    joins = tuple(
+        name
+        for name, fits in (
+            ("join", result == equation.left + equation.right),
+            ("join_swap", result == equation.right + equation.left),
+        )
+        if fits
+    )
+    options = dict(signature_index().get(pattern, {})) | {name: [()] for name in joins}
+    return Constraint(equation.operator, symbols, options, _signature_table(pattern, joins))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,32 +135,54 @@ class OptionTable:
     options: tuple[tuple[str, tuple[int, ...]], ...]
     by_digit: dict[tuple[int, int], int]
     by_rule: dict[str, int]
+    by_any_digit: dict[int, int]  # digit -> the options giving it to some symbol
 
     @property
     def full(self) -> int:
         return (1 << len(self.options)) - 1
 
 
-def _mask(ids: list[int], size: int) -> int:
-    bits = bytearray((size + 7) // 8)
-    for i in ids:
-        bits[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(bits, "little")
+_NO_DIGIT = 10  # a digit column's entry for an option with fewer symbols (a join)
+# bytes.translate tables turning a digit column into the binary text of the options holding one digit
+_HOLDS = [bytes.maketrans(bytes([d]), b"1") for d in range(10)]
+_ZERO = bytes.maketrans(bytes(range(10 + 1)), b"0" * (10 + 1))
+
+
+def _holding(column: bytes, digit: int) -> int:
+    """Bit set of the options whose entry in ``column`` is ``digit`` (C-level over the column)."""
+    return int(column.translate(_HOLDS[digit]).translate(_ZERO)[::-1], 2)
 
 
 @cache
 def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTable:
-    by_digit: dict[tuple[int, int], list[int]] = defaultdict(list)
-    by_rule: dict[str, list[int]] = defaultdict(list)
-    for i, (name, values) in enumerate(options):
-        by_rule[name].append(i)
-        for k, v in enumerate(values):
-            by_digit[k, v].append(i)
-    n = len(options)
-    return OptionTable(
-        options,
-        {k: _mask(ids, n) for k, ids in by_digit.items()},
-        {k: _mask(ids, n) for k, ids in by_rule.items()},
+    names = list(map(itemgetter(0), options))
+    by_rule: dict[str, int] = {}
+    start = 0
+    for name, run in groupby(names):  # options come grouped by rule: one bit range per group
+        count = len(list(run))
+        by_rule[name] = by_rule.get(name, 0) | ((1 << count) - 1) << start
+        start += count
+    rows = list(map(itemgetter(1), options))
+    width = max(map(len, rows), default=0)
+    if rows and min(map(len, rows)) < width:
+        rows = [values + (_NO_DIGIT,) * (width - len(values)) for values in rows]
+    by_digit: dict[tuple[int, int], int] = {}
+    by_any_digit: dict[int, int] = {}
+    for k in range(width):
+        column = bytes(map(itemgetter(k), rows))
+        for digit in sorted(set(column) - {_NO_DIGIT}):
+            by_digit[k, digit] = _holding(column, digit)
+            by_any_digit[digit] = by_any_digit.get(digit, 0) | by_digit[k, digit]
+    return OptionTable(options, by_digit, by_rule, by_any_digit)
+
+
+@cache
+def _signature_table(pattern: Signature, joins: tuple[str, ...]) -> OptionTable:
+    """The option table of every example with this signature and these fitting joins, built once."""
+    options = signature_index().get(pattern, {})
+    return option_table(
+        tuple((name, values) for name, tuples in options.items() for values in tuples)
+        + tuple((name, ()) for name in joins)
     )
 
 
@@ -149,23 +206,26 @@ class Search:
     one has none."""
 
     constraints: list[Constraint]
-    deadline: float
-    limit: int
+    limit: int = MAX_HYPOTHESES  # digit maps
+    node_limit: int = MAX_SEARCH_NODES
     found: int = 0
+    nodes: int = 0
     complete: bool = True
     tables: list[OptionTable] = field(default_factory=list)
+    positions: list[dict[str, int]] = field(default_factory=list)  # per constraint: symbol -> its index
+    incompatible: dict[tuple[int, frozenset[str]], int] = field(default_factory=dict)
 
     def run(self) -> Iterator[tuple[dict[str, int], dict[str, Rule]]]:
-        self.tables = [
-            option_table(tuple((n, v) for n, vs in c.options.items() for v in vs)) for c in self.constraints
-        ]
+        self.tables = [c.table for c in self.constraints]
+        self.positions = [{s: k for k, s in enumerate(c.symbols)} for c in self.constraints]
         pending = {i: t.full for i, t in enumerate(self.tables)}
         if any(not mask for mask in pending.values()):
             return iter(())
         return self._extend({}, {}, pending)
 
     def _extend(self, digits: dict[str, int], rules: dict[str, Rule], pending: dict[int, int]):
-        if self.found >= self.limit or time.perf_counter() > self.deadline:
+        self.nodes += 1
+        if self.found >= self.limit or self.nodes > self.node_limit:
             self.complete = False
             return
         if not pending:
@@ -192,31 +252,41 @@ class Search:
 
     def _narrow(self, pending, done: int, fixed: dict[str, int], rules: dict[str, Rule], new_operator):
         """The other examples' options still possible after fixing ``fixed`` digits (and the rule of
-        ``new_operator``, when this step chose one); None when some example has none left."""
-        taken = set(fixed.values())
-        chosen = frozenset(rule.name for rule in rules.values())
+        ``new_operator``, when this step chose one); None when some example has none left. A newly fixed
+        symbol keeps, in an example showing it, the options giving it that digit, and elsewhere removes
+        the options using that digit (one digit per symbol)."""
+        chosen = frozenset(rule.name for rule in rules.values()) if new_operator is not None else None
         narrowed = {}
         for i, mask in pending.items():
             if i == done:
                 continue
-            table, c = self.tables[i], self.constraints[i]
-            for k, s in enumerate(c.symbols):
-                if s in fixed:
-                    mask &= table.by_digit.get((k, fixed[s]), 0)
+            table, c, position = self.tables[i], self.constraints[i], self.positions[i]
+            for s, v in fixed.items():
+                k = position.get(s)
+                if k is None:
+                    mask &= ~table.by_any_digit.get(v, 0)
                 else:
-                    for t in taken:
-                        mask &= ~table.by_digit.get((k, t), 0)
+                    mask &= table.by_digit.get((k, v), 0)
             if new_operator is not None:
                 if c.operator == new_operator:
                     mask &= table.by_rule.get(rules[new_operator].name, 0)
                 elif c.operator not in rules:
-                    for name, members in table.by_rule.items():
-                        if not _compatible_names(chosen, name):
-                            mask &= ~members
+                    mask &= ~self._incompatible_options(i, chosen)
             if not mask:
                 return None
             narrowed[i] = mask
         return narrowed
+
+    def _incompatible_options(self, i: int, chosen: frozenset[str]) -> int:
+        """Example ``i``'s options whose rule cannot join the ``chosen`` rules in one puzzle."""
+        key = (i, chosen)
+        if key not in self.incompatible:
+            excluded = 0
+            for name, members in self.tables[i].by_rule.items():
+                if not _compatible_names(chosen, name):
+                    excluded |= members
+            self.incompatible[key] = excluded
+        return self.incompatible[key]
 
 
 def render(result: str, digits: dict[str, int], operator: str) -> str | None:
@@ -271,31 +341,98 @@ def _assign(symbols: list[str], digits: list[int]) -> Iterator[dict[str, int]]:
             yield {symbols[0]: d, **rest}
 
 
-def hypotheses(instance, *, time_budget: float = TIME_BUDGET_S, limit: int = MAX_HYPOTHESES):
+def hypotheses(instance, *, limit: int = MAX_HYPOTHESES):
     """(rules incl. the query's, answer or None, weight share, digit map) per hypothesis, and the
-    search (whose ``complete`` says whether the enumeration was exhaustive)."""
+    search (whose ``complete`` says whether the enumeration was exhaustive). Bounded by ``limit`` digit
+    maps and :data:`MAX_SEARCH_NODES` search steps, like the solver."""
     constraints = [constraint(eq, result) for eq, result in instance.examples]
-    search = Search(constraints, time.perf_counter() + time_budget, limit)
+    search = Search(constraints, limit)
 
     def generate():
         for digits, rules in search.run():
-            for n, (rule, full, answer, share) in enumerate(query_answers(instance.query, digits, rules)):
+            for rule, full, answer, share in query_answers(instance.query, digits, rules):
                 yield {**rules, instance.query.operator: rule}, answer, share, full
-                if n % 256 == 255 and time.perf_counter() > search.deadline:
-                    break
-            if time.perf_counter() > search.deadline:
-                search.complete = False
-                return
 
     return generate(), search
 
 
 def solve_symbolic(instance, priors: RulePriors) -> Solution:
-    found, search = hypotheses(instance)
-    note = ""
-    if not search.complete:
-        note = f"search cut short after {search.found} digit maps"
-    return _vote(found, priors, note=note, complete=lambda: search.complete)
+    """The prior-weighted vote over every (digit map, rules) hypothesis fitting the examples: the vote of
+    :func:`hypotheses` and :func:`query_answers`, counted without building each hypothesis."""
+    query = instance.query
+    operator = query.operator
+    search = Search([constraint(eq, result) for eq, result in instance.examples])
+    tally = Tally()
+    weights, best = tally.weights, tally.best
+    unwritable = 0.0
+    voted = 0
+    prior_of: dict[tuple, float] = {}  # many digit maps share one rule assignment: weigh each once
+    full_key_of: dict[tuple, tuple] = {}
+    query_rules_of: dict[tuple, list[Rule]] = {}
+    positions = query.left + query.right
+    query_symbols = list(dict.fromkeys(positions))
+    for digits, rules in search.run():
+        rules_key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
+        if rules_key not in query_rules_of:
+            query_rules_of[rules_key] = (
+                [rules[operator]]
+                if operator in rules
+                else [rule for rule in INVENTORY if compatible([*rules.values(), rule])]
+            )
+        free = [s for s in query_symbols if s not in digits]
+        used = set(digits.values())
+        completions = list(permutations([d for d in range(10) if d not in used], len(free)))
+        if not completions:
+            continue  # more unseen query symbols than unused digits
+        share = 1.0 / len(completions)
+        # per query rule: its result table (None for the joins, whose answer needs no digits) and weight
+        choices = []
+        for rule in query_rules_of[rules_key]:
+            if (rules_key, rule.name) not in full_key_of:
+                assigned = {**rules, operator: rule}
+                key = tuple(sorted((op, r.name) for op, r in assigned.items()))
+                if key not in prior_of:
+                    prior_of[key] = priors.assignment_weight(assigned, False)
+                full_key_of[rules_key, rule.name] = key
+            join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
+            table = None if rule.is_join else result_table(rule.name)
+            choices.append((rule, table, join_answer, share * prior_of[full_key_of[rules_key, rule.name]]))
+        # the query's operand digits as a number (100*left + right): fixed part plus the free symbols' part
+        base = sum(10 ** (3 - k) * digits[s] for k, s in enumerate(positions) if s in digits)
+        place = [sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free]
+        # str.translate table: '0'-'9' to symbols (UNWRITABLE where the digit has none), SIGN to the operator
+        writing = [UNWRITABLE] * (ord("9") + 1)
+        writing[ord(SIGN)] = operator
+        for s, d in digits.items():
+            writing[ord("0") + d] = s
+        for extra in completions:
+            index = base + sum(map(mul, place, extra)) if extra else base
+            for s, d in zip(free, extra, strict=True):
+                writing[ord("0") + d] = s
+            for rule, table, join_answer, weight in choices:
+                if table is None:
+                    answer = join_answer
+                else:
+                    result = table[index]
+                    answer = None if result is None else result.translate(writing)
+                    if answer is not None and UNWRITABLE in answer:
+                        answer = None
+                voted += 1
+                if answer is None:
+                    unwritable += weight
+                    continue
+                tally.hypotheses += 1
+                weights[answer] += weight
+                if answer not in best or weight > best[answer][0]:
+                    full = {**digits, **dict(zip(free, extra, strict=True))}
+                    best[answer] = (weight, {**rules, operator: rule}, {s: full[s] for s in sorted(full)})
+            for d in extra:
+                writing[ord("0") + d] = UNWRITABLE
+        if voted > MAX_QUERY_HYPOTHESES:
+            search.complete = False
+            break
+    note = "" if search.complete else f"search cut short after {search.found} digit maps"
+    return _verdict(tally, unwritable, note, search.complete)
 
 
 def solve_given(query, digits: dict[str, int], rules: dict[str, Rule], priors: RulePriors) -> Solution:
@@ -327,10 +464,14 @@ def _vote(found, priors: RulePriors, *, note: str, complete) -> Solution:
             unwritable += weight
             continue
         tally.add(answer, weight, rules, {s: digits[s] for s in sorted(digits)})
+    return _verdict(tally, unwritable, note, complete())
+
+
+def _verdict(tally: Tally, unwritable: float, note: str, complete: bool) -> Solution:
     if not tally.weights:
         if unwritable:
             return Solution.unsolved("the answer needs a digit whose symbol never appears in the prompt")
         return Solution.unsolved(note or "no digit map and rules fit the examples")
-    solution = tally.verdict(note=note, exhaustive=complete() and not unwritable)
+    solution = tally.verdict(note=note, exhaustive=complete and not unwritable)
     solution.details["unwritable_share"] = round(unwritable / (unwritable + sum(tally.weights.values())), 4)
     return solution
