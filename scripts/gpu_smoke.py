@@ -2,12 +2,15 @@
 
     python scripts/gpu_smoke.py --model /path/to/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16 --out runs/gpu-smoke
 
-1. LoRA SFT for a few steps (rank 32, Mamba + experts + attention) on synthesised traced puzzles;
+1. LoRA SFT for a few steps (rank 32, Mamba in_proj + live out_proj, experts, attention, lm_head) on
+   synthesised traced puzzles; the first step's gradient norm of every LoRA module is recorded (the run stops
+   if one is dead), and the peak GPU memory;
 2. ``reasonlab submit pack`` (fused experts -> one LoRA per expert) and ``check``;
 3. vLLM with the grader's engine flags loads the base model and the adapter, and answers held-out puzzles
-   greedily three ways: base, the adapter, and the adapter's routed-expert weights alone. Completions that
-   differ from the base show the adapter is applied; the experts-only variant shows whether vLLM applies
-   routed-expert LoRA at all (some FusedMoE paths drop it silently).
+   greedily five ways: base, the adapter, and the adapter's routed-expert, lm_head and Mamba out_proj
+   weights alone. Completions that differ from the base show the adapter is applied; each "only" variant
+   shows whether vLLM applies that part at all (some FusedMoE paths drop expert LoRA silently; whether vLLM
+   applies an lm_head LoRA is disputed).
 
 Needs a GPU with ~80 GB free, the model's weights, vllm and the train extra. Writes smoke.json to --out.
 """
@@ -51,7 +54,7 @@ def train(model: str, data: Path, out: Path, steps: int) -> Path:
             "name": "gpu-smoke",
             "output_root": str(out),
             "model": {"name_or_path": model},
-            "lora": {"r": 32, "alpha": 16, "targets": "competition-attention"},
+            "lora": {"r": 32, "alpha": 16, "targets": ["competition-attention", "lm_head"]},
             "data": {"train": [str(data)]},
             # A high learning rate so that a few steps move the outputs visibly.
             "train": {
@@ -69,8 +72,11 @@ def train(model: str, data: Path, out: Path, steps: int) -> Path:
     return run_sft(config, out / "sft").output
 
 
-def experts_only(adapter_zip: Path, directory: Path) -> Path:
-    """The packed adapter with every non-expert LoRA B zeroed: only routed-expert updates remain."""
+ONLY = {"experts_only": ".mixer.experts.", "lm_head_only": ".lm_head.", "out_proj_only": ".out_proj."}
+
+
+def only(adapter_zip: Path, directory: Path, part: str) -> Path:
+    """The packed adapter with every LoRA B zeroed except those of modules whose key contains ``part``."""
     from safetensors.torch import load_file, save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,7 @@ def experts_only(adapter_zip: Path, directory: Path) -> Path:
     weights = directory / "adapter_model.safetensors"
     tensors = load_file(weights)
     for key, value in tensors.items():
-        if ".lora_B." in key and ".mixer.experts." not in key:
+        if ".lora_B." in key and part not in key:
             tensors[key] = value.zero_()
     save_file(tensors, weights)
     return directory
@@ -146,7 +152,10 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     data, held_out = synthesise(args.out, args.train_puzzles, args.eval_puzzles, args.seed)
+    torch.cuda.reset_peak_memory_stats()
     adapter = train(args.model, data, args.out, args.steps)
+    peak_gib = torch.cuda.max_memory_allocated() / 2**30
+    norms = json.loads((args.out / "sft" / "train_metrics.json").read_text())["first_step_lora_grad_norms"]
     torch.cuda.empty_cache()
     packed = pack_adapter(adapter, args.out / "submission.zip")
     report = check_submission(packed.path)
@@ -155,10 +164,8 @@ def main() -> None:
     shutil.rmtree(unpacked, ignore_errors=True)
     with zipfile.ZipFile(packed.path) as archive:
         archive.extractall(unpacked)
-    variants = {
-        "base": None,
-        "adapter": unpacked,
-        "experts_only": experts_only(packed.path, args.out / "experts-only"),
+    variants = {"base": None, "adapter": unpacked} | {
+        name: only(packed.path, args.out / name, part) for name, part in ONLY.items()
     }
     outputs = vllm_outputs(args.model, variants, held_out, args.max_tokens)
     gold = [p.answer for p in held_out]
@@ -171,13 +178,18 @@ def main() -> None:
             if name != "base"
         },
         "puzzles": len(held_out),
+        "train_peak_gib": round(peak_gib, 2),
+        "first_step_grad_norm": {
+            part: [n for m, n in norms.items() if m.endswith(part)] for part in ("lm_head", "out_proj")
+        },
     }
     (args.out / "smoke.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     if not summary["differs_from_base"]["adapter"]:
         raise SystemExit("the adapter changed no completion: vLLM did not apply it")
-    if not summary["differs_from_base"]["experts_only"]:
-        print("warning: routed-expert LoRA changed nothing: this vLLM drops expert LoRA weights")
+    for name in ONLY:
+        if not summary["differs_from_base"][name]:
+            print(f"warning: {name}: that part of the LoRA changed nothing: this vLLM does not apply it")
 
 
 if __name__ == "__main__":

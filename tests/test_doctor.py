@@ -130,3 +130,11 @@ def test_the_vllm_probe_reads_a_real_vllm():
 
     info = probe_vllm(os.environ["REASONLAB_VLLM_PYTHON"])
     assert info is not None and info["version"] and info["nemotron_h"] is True
+
+
+def test_the_grader_config_needs_the_real_models_weights_and_caches():
+    from reasonlab.runs.config import read_yaml
+
+    need = need_for(read_yaml(Path(__file__).resolve().parents[1] / "configs" / "kaggle-eval.yaml"))
+    # 31.6B parameters in BF16 plus 64 sequences x 7,680 tokens of KV cache and Mamba state (reasonlab inspect)
+    assert need.gpu and 60 * GIB < need.gpu_bytes < 70 * GIB

@@ -89,10 +89,10 @@ def test_lora_sizes_per_preset_on_the_tiny_model():
     mamba_in, mamba_out = 4 * (h + in_proj_out), 4 * (128 + h)
     moe = 2 * (4 * experts * 2 * (h + routed) + 4 * 2 * (h + shared))  # two MoE layers
     attention = 4 * (2 * (h + 64) + 2 * (h + 32))
-    assert lora["competition"].native == mamba_in + moe  # PEFT cannot wrap the native Mamba out_proj
-    assert lora["competition"].per_expert == mamba_in + mamba_out + moe
-    assert lora["competition-attention"].native == mamba_in + moe + attention
-    assert lora["all"].native == mamba_in + moe + attention + 4 * (h + 512)
+    # The native Mamba out_proj is a live LoRA target (training/live_lora.py), as in the per-expert layout.
+    assert lora["competition"].native == lora["competition"].per_expert == mamba_in + mamba_out + moe
+    assert lora["competition-attention"].native == mamba_in + mamba_out + moe + attention
+    assert lora["all"].native == mamba_in + mamba_out + moe + attention + 4 * (h + 512)
     assert lora["competition"].submission_bytes == 4 * lora["competition"].native
 
 

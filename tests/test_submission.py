@@ -20,6 +20,7 @@ from reasonlab.submission.architecture import Architecture, competition_architec
 from reasonlab.submission.check import check_submission  # noqa: E402
 from reasonlab.submission.layout import Adapter, to_grader_layout, to_native_layout  # noqa: E402
 from reasonlab.submission.pack import PackError, pack_adapter, read_adapter  # noqa: E402
+from reasonlab.training.live_lora import wrap_lora  # noqa: E402
 from reasonlab.training.targets import TargetError, check_rank, resolve_targets  # noqa: E402
 
 TINY = dict(
@@ -55,7 +56,7 @@ def tiny_architecture() -> Architecture:
 def trained_native_adapter(tmp_path, preset="all"):
     """A native-layout adapter with random (non-zero) A and B, as if trained."""
     targets = resolve_targets(preset)
-    model = peft.get_peft_model(
+    model = wrap_lora(
         tiny_model(),
         peft.LoraConfig(
             r=2,
@@ -100,12 +101,15 @@ def test_tiny_architecture_matches_the_real_modules():
     assert arch.lookup("backbone.layers.1.mixer.experts.0.up_proj").shape == tuple(experts.up_proj.shape[1:])
 
 
-def test_native_presets_skip_mamba_out_proj_which_peft_refuses():
+def test_native_presets_adapt_mamba_out_proj_which_peft_alone_refuses():
     targets = resolve_targets("competition")
-    assert "out_proj" not in targets.target_modules
+    assert "out_proj" in targets.target_modules
     assert targets.target_parameters == ["experts.up_proj", "experts.down_proj"]
+    lora = peft.LoraConfig(r=2, target_modules=["in_proj", "out_proj"])
     with pytest.raises(ValueError, match="out_proj"):
-        peft.get_peft_model(tiny_model(), peft.LoraConfig(r=2, target_modules=["in_proj", "out_proj"]))
+        peft.get_peft_model(tiny_model(), lora)
+    with pytest.raises(ValueError, match="conv1d"):
+        wrap_lora(tiny_model(), peft.LoraConfig(r=2, target_modules=["conv1d"]))
     assert "out_proj" in resolve_targets("competition", layout="per-expert").target_modules
     with pytest.raises(TargetError, match="max_lora_rank"):
         check_rank(64, competition=True)

@@ -21,6 +21,12 @@ def user_prompt(puzzle_text: str) -> str:
     return f"{puzzle_text}\n{BOXED_SUFFIX}"
 
 
+def puzzle_text(user_turn: str) -> str:
+    """The puzzle inside a grader-style user turn (the inverse of :func:`user_prompt`)."""
+    suffix = f"\n{BOXED_SUFFIX}"
+    return user_turn[: -len(suffix)] if user_turn.endswith(suffix) else user_turn
+
+
 def grader_messages(puzzle_text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": user_prompt(puzzle_text)}]
 

@@ -13,6 +13,7 @@ from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import reproduce as reproduce_commands
+from reasonlab.cli import split as split_commands
 from reasonlab.cli import submit as submit_commands
 from reasonlab.cli import synth as synth_commands
 from reasonlab.cli import tracks as track_commands
@@ -32,6 +33,7 @@ eval_commands.register(app)
 track_commands.register(app)
 synth_commands.register(app)
 train_commands.register(app)
+split_commands.register(app)
 bench_commands.register(app)
 doctor_commands.register(app)
 reproduce_commands.register(app)

@@ -22,7 +22,7 @@ from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, trace_styles
 from reasonlab.synth.check import trace_many
-from reasonlab.synth.dataset import Selection, length_table, select
+from reasonlab.synth.dataset import Selection, describe_shares, length_table, select, selection_token_shares
 from reasonlab.synth.drills import make_drills
 from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_knobs, parse_mix
 from reasonlab.synth.records import (
@@ -122,6 +122,8 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
         + (f"; skipped {', '.join(skipped)}" if skipped else "")
     )
     console.print("per family: " + ", ".join(f"{name} {count}" for name, count in sorted(kept.items())))
+    if any(traced.trace for traced in chosen.kept):
+        console.print(describe_shares(*selection_token_shares(chosen)))
     if chosen.rejected:
         table = Table(title="Rows without a record")
         for column in ("family", "reason", "rows"):

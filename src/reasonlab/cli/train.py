@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -80,7 +81,8 @@ def sft(
     from reasonlab.training.config import SFTConfig
     from reasonlab.training.sft import run_sft
 
-    _train("sft", SFTConfig, run_sft, config, overrides, out, resume)
+    run = functools.partial(run_sft, on_mixture=console.print)
+    _train("sft", SFTConfig, run, config, overrides, out, resume)
 
 
 @train_app.command()

@@ -106,6 +106,34 @@ class FixedFeed:
         return False
 
 
+@dataclass(frozen=True)
+class TokenScore:
+    """One reference token under teacher forcing: where it lies in the reference text, its log-probability
+    given everything before it, and the model's greedy choice at that position."""
+
+    start: int  # character offsets of the token in the reference text
+    end: int
+    logprob: float
+    agrees: bool  # the greedy (argmax) token is the reference token
+    predicted: str  # the greedy token's text
+
+
+@dataclass
+class ReferenceScore:
+    id: str
+    tokens: list[TokenScore]
+
+
+@runtime_checkable
+class ReferenceScorer(Protocol):
+    """A backend that can score a reference completion under teacher forcing (for imitation metrics)."""
+
+    def score_references(
+        self, requests: Sequence[Request], references: Sequence[str], settings: GenerationSettings
+    ) -> Iterator[ReferenceScore]:
+        """One score per request: the reference continuation of its prompt, token by token."""
+
+
 def generate_all(
     backend: Backend, requests: Iterable[Request], settings: GenerationSettings
 ) -> dict[str, Completion]:

@@ -28,10 +28,12 @@ from reasonlab.inference.base import (
     Completion,
     FixedFeed,
     GenerationSettings,
+    ReferenceScore,
     Request,
     RequestFeed,
+    TokenScore,
 )
-from reasonlab.inference.prompts import prompt_ids
+from reasonlab.inference.prompts import prompt_ids, reference_tokens
 from reasonlab.inference.quantize import load_time_quantization, quantize_model, weight_bytes
 from reasonlab.inference.speculation import Speculation
 
@@ -112,9 +114,9 @@ class HfBackend:
         )
         speculation.check_model(loaded)
         if adapter is not None:
-            from peft import PeftModel
+            from reasonlab.training.live_lora import load_lora
 
-            loaded = PeftModel.from_pretrained(loaded, str(adapter))
+            loaded = load_lora(loaded, adapter)
             if quantization != "none":  # quantized layers take no adapter: fold it into the weights first
                 loaded = loaded.merge_and_unload()
         if not getattr(loaded, "is_quantized", False):
@@ -264,6 +266,45 @@ class HfBackend:
             seconds=time.perf_counter() - sequence.started,
             extra=extra,
         )
+
+    def score_references(
+        self, requests: Sequence[Request], references: Sequence[str], settings: GenerationSettings
+    ) -> Iterator[ReferenceScore]:
+        """Teacher forcing: each prompt followed by its reference, in length-sorted batches of one forward
+        pass. Sequences are padded on the right, where causal layers (attention and the Mamba scan alike)
+        cannot see the padding, so every score equals that of the sequence alone."""
+        torch = self._torch
+        rows = []
+        for request, reference in zip(requests, references, strict=True):
+            ids, spans = reference_tokens(self.tokenizer, reference)
+            prompt = prompt_ids(self.tokenizer, request, enable_thinking=settings.enable_thinking)
+            rows.append((request.id, prompt, ids, spans))
+        rows.sort(key=lambda row: len(row[1]) + len(row[2]))
+        pad = self.tokenizer.pad_token_id
+        for start in range(0, len(rows), self.max_batch_size):
+            batch = rows[start : start + self.max_batch_size]
+            sequences = [prompt + ids for _, prompt, ids, _ in batch]
+            width = max(len(s) for s in sequences)
+            input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in sequences], device=self.device)
+            mask = torch.tensor(
+                [[1] * len(s) + [0] * (width - len(s)) for s in sequences], device=self.device
+            )
+            with torch.inference_mode():
+                logits = self.model(input_ids=input_ids, attention_mask=mask, use_cache=False).logits
+            for row, (row_id, prompt, ids, spans) in enumerate(batch):
+                # Position p predicts token p + 1: the reference tokens are predicted from len(prompt) - 1 on.
+                positions = slice(len(prompt) - 1, len(prompt) - 1 + len(ids))
+                log_probs = torch.log_softmax(logits[row, positions].float(), dim=-1)
+                target = torch.tensor(ids, device=self.device)
+                chosen = log_probs.gather(1, target[:, None])[:, 0].tolist()
+                greedy = log_probs.argmax(-1).tolist()
+                yield ReferenceScore(
+                    row_id,
+                    [
+                        TokenScore(span[0], span[1], lp, top == token, self.tokenizer.decode([top]))
+                        for span, lp, top, token in zip(spans, chosen, greedy, ids, strict=True)
+                    ],
+                )
 
     def close(self) -> None:
         del self.model

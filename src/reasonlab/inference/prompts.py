@@ -44,3 +44,10 @@ def prompt_text(tokenizer, request: Request, *, enable_thinking: bool) -> str:
 
 def prompt_ids(tokenizer, request: Request, *, enable_thinking: bool) -> list[int]:
     return tokenizer(prompt_text(tokenizer, request, enable_thinking=enable_thinking)).input_ids
+
+
+def reference_tokens(tokenizer, reference: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """A reference completion's token ids, as a model generating it after the prompt would emit them
+    (encoded on its own, no special tokens), with each token's character span in the reference."""
+    encoded = tokenizer(reference, add_special_tokens=False, return_offsets_mapping=True)
+    return list(encoded.input_ids), [tuple(span) for span in encoded.offset_mapping]

@@ -11,8 +11,16 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from reasonlab.inference.base import FINISH_LENGTH, FINISH_STOP, Completion, GenerationSettings, Request
-from reasonlab.inference.prompts import prompt_text
+from reasonlab.inference.base import (
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    GenerationSettings,
+    ReferenceScore,
+    Request,
+    TokenScore,
+)
+from reasonlab.inference.prompts import prompt_ids, prompt_text, reference_tokens
 
 # The grader's engine flags (COMPETITION.md).
 GRADER_ENGINE_ARGS = {
@@ -82,6 +90,35 @@ class VllmBackend:
                     finish_reason=FINISH_LENGTH if sample.finish_reason == "length" else FINISH_STOP,
                     seconds=elapsed,
                 )
+
+    def score_references(
+        self, requests: Sequence[Request], references: Sequence[str], settings: GenerationSettings
+    ) -> Iterator[ReferenceScore]:
+        """Teacher forcing through the engine's prompt log-probabilities: the prompt and the reference go in
+        as one token prompt; for each reference token vLLM returns its log-probability and the rank-1 token."""
+        from vllm import SamplingParams
+
+        sampling = SamplingParams(temperature=0.0, max_tokens=1, prompt_logprobs=1, detokenize=True)
+        for start in range(0, len(requests), self.chunk_size):
+            end = start + self.chunk_size
+            chunk = list(zip(requests[start:end], references[start:end], strict=True))
+            encoded = []
+            for request, reference in chunk:
+                ids, spans = reference_tokens(self.tokenizer, reference)
+                prompt = prompt_ids(self.tokenizer, request, enable_thinking=settings.enable_thinking)
+                encoded.append((prompt, ids, spans))
+            prompts = [{"prompt_token_ids": prompt + ids} for prompt, ids, _ in encoded]
+            outputs = self.llm.generate(prompts, sampling, lora_request=self.lora, use_tqdm=False)
+            for (request, _), (prompt, ids, spans), output in zip(chunk, encoded, outputs, strict=True):
+                tokens = []
+                for offset, (token, span) in enumerate(zip(ids, spans, strict=True)):
+                    candidates = output.prompt_logprobs[len(prompt) + offset]
+                    top_id, top = min(candidates.items(), key=lambda item: item[1].rank)
+                    predicted = top.decoded_token or self.tokenizer.decode([top_id])
+                    tokens.append(
+                        TokenScore(span[0], span[1], candidates[token].logprob, top_id == token, predicted)
+                    )
+                yield ReferenceScore(request.id, tokens)
 
     def close(self) -> None:
         del self.llm

@@ -300,12 +300,29 @@ def ready(findings: list[Finding]) -> bool:
 
 
 def need_for(config: dict) -> Need:
-    """What a config (eval, bench or training YAML, as a mapping) needs of the machine."""
+    """What a config (eval, bench or training YAML, as a mapping) needs of the machine: a GPU, with room for
+    the model's BF16 weights and, for inference, the caches of the grader's 64 sequences of 7,680 tokens
+    (``reasonlab inspect``'s figures, from the configuration alone)."""
     backend = config.get("backend") or {}
-    if backend.get("kind") == "vllm":
-        return Need(gpu=True, why="the vllm backend")
     model = backend.get("model") if backend else (config.get("model") or {}).get("name_or_path")
+    if backend.get("kind") == "vllm":
+        return Need(gpu=True, gpu_bytes=_memory_bytes(model, inference=True), why="the vllm backend")
     if model and not str(model).startswith("tiny:") and backend.get("kind", "hf") == "hf":
-        what = "training" if "model" in config and not backend else "evaluating"
-        return Need(gpu=True, why=f"{what} {model}")
+        training = "model" in config and not backend
+        what = "training" if training else "evaluating"
+        return Need(gpu=True, gpu_bytes=_memory_bytes(model, inference=not training), why=f"{what} {model}")
     return Need()
+
+
+def _memory_bytes(model: str | None, *, inference: bool) -> int:
+    """BF16 weights (plus the grader's caches for inference) of ``model``; 0 where its configuration is not
+    here (a hub id: doctor never downloads)."""
+    from reasonlab.analysis.inspect import COMPETITION_MODEL, InspectError, inspect_model
+
+    if model != COMPETITION_MODEL and not (model and Path(model).exists()):
+        return 0
+    try:
+        inspection = inspect_model(model)
+    except (InspectError, OSError, ValueError):
+        return 0
+    return inspection.memory_bytes if inference else inspection.weights_bytes

@@ -88,6 +88,17 @@ def group_metrics(rows: Sequence[dict[str, Any]], budgets: Iterable[int] = DEFAU
     }
 
 
+def groups_by_family(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, list], dict[str, list]]:
+    """Rows by family and by ``family/subtype`` (rows without a subtype only in the first), keys sorted."""
+    by_family: dict[str, list] = defaultdict(list)
+    by_subtype: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_family[row["family"]].append(row)
+        if row.get("subtype"):
+            by_subtype[f"{row['family']}/{row['subtype']}"].append(row)
+    return dict(sorted(by_family.items())), dict(sorted(by_subtype.items()))
+
+
 def compute_metrics(
     rows: Sequence[dict[str, Any]],
     *,
@@ -97,12 +108,7 @@ def compute_metrics(
 ) -> dict[str, Any]:
     """Metrics overall, ``by_family`` and ``by_subtype`` (equations: numeric|symbolic × deduce|guess)."""
     budgets = list(budgets)
-    by_family: dict[str, list] = defaultdict(list)
-    by_subtype: dict[str, list] = defaultdict(list)
-    for row in rows:
-        by_family[row["family"]].append(row)
-        if row.get("subtype"):
-            by_subtype[f"{row['family']}/{row['subtype']}"].append(row)
+    by_family, by_subtype = groups_by_family(rows)
     overall = group_metrics(rows, budgets)
     overall["missing_rows"] = expected_rows - len(rows)
     if timing:
@@ -114,7 +120,7 @@ def compute_metrics(
         overall["harness_overhead"] = (wall - generation) / wall if wall else 0.0
     return {
         "overall": overall,
-        "by_family": {k: group_metrics(v, budgets) for k, v in sorted(by_family.items())},
-        "by_subtype": {k: group_metrics(v, budgets) for k, v in sorted(by_subtype.items())},
+        "by_family": {k: group_metrics(v, budgets) for k, v in by_family.items()},
+        "by_subtype": {k: group_metrics(v, budgets) for k, v in by_subtype.items()},
         "budgets": budgets,
     }

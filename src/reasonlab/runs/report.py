@@ -33,6 +33,95 @@ GROUP_COLUMNS = (
 )
 
 
+SCORECARD_COLUMNS = (
+    ("rows", "rows", "{:d}"),
+    ("solver_ceiling", "solver", "{:.1%}"),
+    ("accuracy", "model", "{:.1%}"),
+    ("gap", "gap", "{:+.1%}"),
+    ("truncation_rate", "truncated", "{:.1%}"),
+    ("median_tokens", "median tokens", "{:.0f}"),
+    ("perfect_trace_rate", "perfect traces", "{:.1%}"),
+    ("teacher_forced_perfect_rate", "TF perfect", "{:.1%}"),
+    ("token_agreement", "TF token agreement", "{:.1%}"),
+    ("median_min_logprob", "median min log-p", "{:.2f}"),
+    ("mean_low_tokens", "tokens p<0.5", "{:.1f}"),
+)
+
+
+def _scorecard_rows(card: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    groups = [*card["by_family"].items(), *card["by_subtype"].items(), ("overall", card["overall"])]
+    return [
+        (name, [fmt.format(g[key]) if g.get(key) is not None else "–" for key, _, fmt in SCORECARD_COLUMNS])
+        for name, g in groups
+    ]
+
+
+def _spread_line(card: dict[str, Any]) -> str:
+    spread = card["overall"]["leaderboard_spread"]
+    if not spread.get("draws"):
+        return ""
+    return (
+        f"On a {spread['draw_rows']}-problem draw (the private board's size; bootstrap, {spread['draws']} "
+        f"draws) this accuracy spreads with sd {spread['sd']:.3f}, 95% of draws in "
+        f"{spread['ci95'][0]:.1%}–{spread['ci95'][1]:.1%}."
+    )
+
+
+def scorecard_markdown(card: dict[str, Any]) -> str:
+    header = "| group | " + " | ".join(label for _, label, _ in SCORECARD_COLUMNS) + " |"
+    lines = ["## Scorecard", "", header, "|" + "---|" * (len(SCORECARD_COLUMNS) + 1)]
+    lines += [f"| {name} | {' | '.join(cells)} |" for name, cells in _scorecard_rows(card)]
+    lines += ["", _spread_line(card), ""]
+    for failure in card["failures"]:
+        divergence = failure.get("divergence")
+        where = (
+            f"diverges at token {divergence['position']} (line {divergence['line'] + 1}, "
+            f"{divergence['step_kind']}): expected {divergence['expected']!r}, model {divergence['predicted']!r}"
+            if divergence
+            else "no reference trace"
+        )
+        lines.append(
+            f"- {failure['family']} `{failure['id']}`: gold {failure['gold']!r}, answer {failure['answer']!r}; {where}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _failure_html(failure: dict[str, Any]) -> str:
+    head = (
+        f"<b>{html.escape(str(failure['family']))}</b> <code>{html.escape(str(failure['id']))}</code>: "
+        f"gold <code>{html.escape(str(failure['gold']))}</code>, "
+        f"answer <code>{html.escape(str(failure['answer']))}</code>"
+    )
+    divergence = failure.get("divergence")
+    if not divergence:
+        return f"<li>{head}<pre>…{html.escape(failure.get('completion_tail', ''))}</pre></li>"
+    where = (
+        f"first divergence at token {divergence['position']}, line {divergence['line'] + 1} "
+        f"({html.escape(divergence['step_kind'])})"
+    )
+    text = (
+        f"…{html.escape(divergence['before'])}<mark class='expected'>{html.escape(divergence['expected'])}</mark>"
+        f"<mark class='predicted'>{html.escape(divergence['predicted'])}</mark>"
+    )
+    return f"<li>{head}; {where}: reference token in green, the model's choice in red<pre>{text}</pre></li>"
+
+
+def scorecard_html(card: dict[str, Any]) -> str:
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in SCORECARD_COLUMNS)
+    overall_row = ' class="overall"'
+    body = "".join(
+        f"<tr{overall_row if name == 'overall' else ''}><th>{html.escape(name)}</th>"
+        + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+        + "</tr>"
+        for name, cells in _scorecard_rows(card)
+    )
+    failures = "".join(_failure_html(f) for f in card["failures"])
+    return (
+        f"<h2>Scorecard</h2><table><tr><th>group</th>{head}</tr>{body}</table>"
+        f"<p>{html.escape(_spread_line(card))}</p><h3>Example failures</h3><ul>{failures}</ul>"
+    )
+
+
 def _cell(group: dict[str, Any], key: str, fmt: str | None) -> str:
     value = group[key]
     if key == "ci95":
@@ -62,6 +151,8 @@ def markdown_report(metrics: dict[str, Any], title: str) -> str:
         )
     budgets = ", ".join(f"{b}: {a:.1%}" for b, a in overall["accuracy_at_budget"].items())
     lines += [f"Accuracy within budget: {budgets}", ""]
+    if "scorecard" in metrics:
+        lines.append(scorecard_markdown(metrics["scorecard"]))
     return "\n".join(lines)
 
 
@@ -163,18 +254,25 @@ def html_report(metrics: dict[str, Any], rows: list[dict[str, Any]], title: str)
         f"{html.escape(caption)}</figcaption></figure>"
         for caption, svg in _plots(metrics, rows)
     )
-    summary = html.escape(markdown_report(metrics, title).split("\n", 4)[-1].split("\n\n", 1)[-1])
+    summary = html.escape(
+        markdown_report({k: v for k, v in metrics.items() if k != "scorecard"}, title)
+        .split("\n", 4)[-1]
+        .split("\n\n", 1)[-1]
+    )
+    scorecard = scorecard_html(metrics["scorecard"]) if "scorecard" in metrics else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 table {{ border-collapse: collapse; }} th, td {{ padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; }}
 tr th:first-child {{ text-align: left; }} tr.overall {{ font-weight: bold; background: #f3f3f3; }}
-figure {{ display: inline-block; margin: 1em; }} pre {{ background: #f7f7f7; padding: 1em; }}
+figure {{ display: inline-block; margin: 1em; }} pre {{ background: #f7f7f7; padding: 1em; white-space: pre-wrap; }}
+mark.expected {{ background: #b7e4b0; }} mark.predicted {{ background: #f4b6b6; text-decoration: line-through; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <table><tr><th>group</th>{head}</tr>{"".join(body)}</table>
 <pre>{summary}</pre>
+{scorecard}
 {figures}
 </body></html>
 """

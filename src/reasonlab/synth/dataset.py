@@ -117,3 +117,28 @@ def length_table(selection: Selection) -> list[LengthRow]:
 def _p95(values: list[int]) -> float:
     """Linear-interpolation 95th percentile (numpy's default)."""
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else float(values[0])
+
+
+def token_shares(tokens_by_family: dict[str, float]) -> dict[str, float]:
+    """Each family's share of the tokens, in family order."""
+    total = sum(tokens_by_family.values())
+    return {f: (t / total if total else 0.0) for f, t in sorted(tokens_by_family.items())}
+
+
+def describe_shares(shares: dict[str, float], unit: str = "tokens") -> str:
+    return f"share of {unit}: " + ", ".join(f"{family} {share:.1%}" for family, share in shares.items())
+
+
+def selection_token_shares(selection: Selection) -> tuple[dict[str, float], str]:
+    """The kept rows' share of assistant-turn tokens per family, and the unit: counted tokens (a family's
+    rows times the mean of its counted rows) where a tokenizer counted them, else UTF-8 bytes of the traces."""
+    counted: dict[str, list[int]] = defaultdict(list)
+    sizes: dict[str, list[int]] = defaultdict(list)
+    for traced in selection.kept:
+        sizes[traced.family].append(len((traced.trace or "").encode()))
+        if traced.assistant_tokens is not None:
+            counted[traced.family].append(traced.assistant_tokens)
+    if selection.tokenizer and all(counted.get(f) for f in sizes):
+        rows = selection.kept_by_family()
+        return token_shares({f: rows[f] * statistics.fmean(counted[f]) for f in sizes}), "tokens"
+    return token_shares({f: float(sum(v)) for f, v in sizes.items()}), "trace bytes"

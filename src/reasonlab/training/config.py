@@ -43,7 +43,12 @@ class LoraSpec(Strict):
         NATIVE,
         description=f"{NATIVE}: transformers' NemotronH (fused experts); {PER_EXPERT}: remote-code class.",
     )
-    competition: bool = Field(True, description=f"Refuse ranks above the grader's {MAX_LORA_RANK}.")
+    use_dora: bool = Field(False, description="DoRA (weight-decomposed LoRA); not with competition: true.")
+    competition: bool = Field(
+        True,
+        description=f"Refuse what the grader's vLLM cannot load: ranks above {MAX_LORA_RANK}, DoRA, "
+        "modules that are not LoRA-able Linears of the real model.",
+    )
     init_from: str | None = Field(None, description="Continue training this saved adapter.")
 
     @model_validator(mode="after")
@@ -51,6 +56,11 @@ class LoraSpec(Strict):
         if self.enabled and self.competition and self.r > MAX_LORA_RANK:
             raise ValueError(
                 f"rank {self.r} exceeds the grader's max_lora_rank={MAX_LORA_RANK} (competition: false to allow it)"
+            )
+        if self.enabled and self.competition and self.use_dora:
+            raise ValueError(
+                "use_dora: the grader's vLLM loads plain LoRA only (its LoRA layers have no DoRA magnitude "
+                "vector), so a DoRA adapter would not load (competition: false to allow it)"
             )
         return self
 
@@ -68,6 +78,9 @@ class DataSpec(Strict):
         default_factory=dict,
         description="Mixture of puzzle families (the records' family column): the training set is resampled "
         "to these relative shares, keeping its size; families left out are dropped.",
+    )
+    force_oversampling: bool = Field(
+        False, description="Allow family_weights to repeat a family's records more than 3 times."
     )
 
 

@@ -12,6 +12,11 @@ from pathlib import Path
 
 from reasonlab.prompting import grader_messages
 
+# Repeating a family's records more than this many times overfits it (one team fell to 0.73 at 14x; 3x
+# priority overfit, 2x helped), so data.family_weights asking for more is refused unless forced.
+MAX_OVERSAMPLING = 3.0
+FAMILY = "family"
+
 
 class DataError(ValueError):
     pass
@@ -68,25 +73,56 @@ def load_sft_dataset(
     max_rows: int | None = None,
     family_weights: dict[str, float] | None = None,
     seed: int = 0,
+    force_oversampling: bool = False,
 ):
+    """Prompt-completion rows with their ``family`` column (drop it before handing the set to a trainer)."""
     from datasets import Dataset
 
     records, families = [], []
     for path in paths:
         for number, row in enumerate(read_rows(path), 1):
-            records.append(to_prompt_completion(row, f"{path}, record {number}"))
-            families.append(row.get("family"))
+            family = row.get(FAMILY)
+            records.append({**to_prompt_completion(row, f"{path}, record {number}"), FAMILY: str(family)})
+            families.append(family)
     if not records:
         raise DataError(f"no SFT records in {', '.join(paths)}")
     if family_weights:
-        records = reweight(records, families, family_weights, seed)
+        records = reweight(records, families, family_weights, seed, force_oversampling)
     return Dataset.from_list(records[:max_rows] if max_rows else records)
 
 
+def completion_token_shares(
+    dataset, tokenizer, sample_per_family: int = 2000, seed: int = 0
+) -> dict[str, float]:
+    """Each family's share of the completion (assistant-turn) tokens: its rows times the mean token count
+    of up to ``sample_per_family`` of them."""
+    import random
+    import statistics
+
+    from reasonlab.synth.dataset import token_shares
+
+    by_family: dict[str, list[int]] = {}
+    for index, family in enumerate(dataset[FAMILY]):
+        by_family.setdefault(family, []).append(index)
+    rng = random.Random(seed)
+    tokens = {}
+    for family, indices in by_family.items():
+        sample = rng.sample(indices, min(sample_per_family, len(indices)))
+        texts = [dataset[i]["completion"][-1]["content"] for i in sample]
+        counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
+        tokens[family] = len(indices) * statistics.fmean(counts)
+    return token_shares(tokens)
+
+
 def reweight(
-    records: list[dict], families: list[str | None], weights: dict[str, float], seed: int
+    records: list[dict],
+    families: list[str | None],
+    weights: dict[str, float],
+    seed: int,
+    force_oversampling: bool = False,
 ) -> list[dict]:
-    """Resample to the families' relative ``weights``, same total size (with replacement where a family is short)."""
+    """Resample to the families' relative ``weights``, same total size (with replacement where a family is
+    short, refusing to repeat a family more than MAX_OVERSAMPLING times unless forced)."""
     import random
 
     by_family: dict[str, list[dict]] = {}
@@ -98,13 +134,22 @@ def reweight(
     total_weight = sum(w for w in weights.values() if w > 0)
     if total_weight <= 0:
         raise DataError("data.family_weights: at least one weight must be positive")
+    wanted = {f: round(len(records) * w / total_weight) for f, w in weights.items() if w > 0}
+    oversampled = {
+        f: n / len(by_family[f]) for f, n in wanted.items() if n > MAX_OVERSAMPLING * len(by_family[f])
+    }
+    if oversampled and not force_oversampling:
+        shown = ", ".join(f"{f} {factor:.1f}x" for f, factor in sorted(oversampled.items()))
+        raise DataError(
+            f"data.family_weights repeats families more than {MAX_OVERSAMPLING:g}x ({shown}): heavy oversampling "
+            "overfits a family (one team fell to 0.73 at 14x). Generate more records of it, lower its weight, "
+            "or set data.force_oversampling: true"
+        )
     rng = random.Random(seed)
     mixed = []
-    for family, weight in sorted(weights.items()):
-        if weight <= 0:
-            continue
-        pool, wanted = by_family[family], round(len(records) * weight / total_weight)
-        mixed.extend(rng.sample(pool, wanted) if wanted <= len(pool) else rng.choices(pool, k=wanted))
+    for family, count in sorted(wanted.items()):
+        pool = by_family[family]
+        mixed.extend(rng.sample(pool, count) if count <= len(pool) else rng.choices(pool, k=count))
     rng.shuffle(mixed)
     return mixed
 

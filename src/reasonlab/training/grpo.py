@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reasonlab.training.config import GRPOConfig
 from reasonlab.training.data import load_prompt_dataset, split_eval
+from reasonlab.training.live_lora import adapts_lm_head
 from reasonlab.training.rewards import build_rewards
 from reasonlab.training.sft import (
     TrainResult,
@@ -13,6 +14,7 @@ from reasonlab.training.sft import (
     prepare_training,
     train_and_save,
 )
+from reasonlab.training.targets import TargetError
 
 
 def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
@@ -21,7 +23,13 @@ def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=
 
     run_dir = Path(run_dir)
     rewards, weights = build_rewards(config.train.rewards)  # before the model: a bad dotted path fails fast
-    checkpoint, model, tokenizer, peft_config = prepare_training(config, run_dir, resume)
+    checkpoint, model, tokenizer = prepare_training(config, run_dir, resume)
+    if adapts_lm_head(model):
+        raise TargetError(
+            "lora.targets includes lm_head, but TRL's GRPOTrainer computes log-probabilities from "
+            "lm_head.weight directly, so the lm_head LoRA would never train; leave lm_head out for GRPO "
+            "(SFT trains it)"
+        )
     dataset = load_prompt_dataset(config.data.train, config.data.max_rows)
     train_set, eval_set = split_eval(
         dataset,
@@ -50,7 +58,6 @@ def run_grpo(config: GRPOConfig, run_dir: Path, resume: bool = False, callbacks=
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,
-        peft_config=peft_config,
         callbacks=list(callbacks),
     )
     return train_and_save(trainer, config, run_dir, checkpoint, tokenizer)

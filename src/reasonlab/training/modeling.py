@@ -74,11 +74,6 @@ def lora_config(spec: LoraSpec, model):
             f"LoRA presets name Nemotron-H modules; this model is {model.config.model_type!r}: "
             "list its module names in lora.targets (for example [q_proj, v_proj] or all-linear)"
         )
-    if parts and "lm_head" in parts:
-        raise TargetError(
-            "lora.targets includes lm_head, but TRL computes log-probabilities from lm_head.weight directly, "
-            "so an lm_head LoRA would never be trained; leave lm_head out"
-        )
     targets = resolve_targets(spec.targets, spec.layout)
     if targets.target_parameters and spec.dropout > 0:
         raise TargetError(
@@ -91,14 +86,43 @@ def lora_config(spec: LoraSpec, model):
         raise TargetError(
             f"lora.layout is {spec.layout}, but {type(model).__module__} needs layout: {expected}"
         )
-    return LoraConfig(
+    config = LoraConfig(
         r=spec.r,
         lora_alpha=spec.alpha,
         lora_dropout=spec.dropout,
+        use_dora=spec.use_dora,
         target_modules=targets.target_modules,
         target_parameters=targets.target_parameters,
         task_type="CAUSAL_LM",
     )
+    if spec.competition and getattr(model.config, "model_type", "") == "nemotron_h":
+        refuse_modules_the_grader_cannot_load(config, model)
+    return config
+
+
+def refuse_modules_the_grader_cannot_load(config, model) -> None:
+    """Every module ``config`` targets must be a LoRA-able Linear of the real model in the grader's layout
+    (``conv1d``, the router, norms and embeddings are not), judged by the same table as ``submit check``."""
+    from peft.tuners.tuners_utils import check_target_module_exists
+
+    from reasonlab.submission.architecture import Architecture
+    from reasonlab.submission.layout import GRADER_ROOT, NATIVE_ROOT
+
+    architecture = Architecture.from_config(model.config.to_dict(), name=model.config.name_or_path)
+    problems = []
+    for name, _ in model.named_modules():
+        if not name or not check_target_module_exists(config, name):
+            continue
+        grader_name = GRADER_ROOT + name[len(NATIVE_ROOT) :] if name.startswith(NATIVE_ROOT) else name
+        lookup = architecture.lookup(grader_name)
+        if lookup.shape is None:
+            problems.append(f"{name} ({lookup.problem})")
+    if problems:
+        shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
+        raise TargetError(
+            f"lora.targets adapts modules the grader's vLLM cannot load: {shown}. Narrow lora.targets, or set "
+            "lora.competition: false for an adapter that is not a submission"
+        )
 
 
 def save_adapter_or_model(model, tokenizer, directory: Path) -> Path:

@@ -7,13 +7,18 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import torch
+from trl import SFTTrainer as SFTTrainerBase
 
+from reasonlab.synth.dataset import describe_shares
 from reasonlab.training.config import SFTConfig
-from reasonlab.training.data import load_sft_dataset, split_eval
+from reasonlab.training.data import FAMILY, completion_token_shares, load_sft_dataset, split_eval
+from reasonlab.training.live_lora import adapts_lm_head, alive_check_callback, load_lora, wrap_lora
 from reasonlab.training.modeling import has_mamba_layers, load_model, lora_config, save_adapter_or_model
 from reasonlab.training.tracking import attach_monitoring, configure_reporting, quiet_library_progress
 
@@ -119,8 +124,8 @@ def common_training_args(config, run_dir: Path, model, has_eval: bool) -> dict:
 
 def prepare_training(config, run_dir: Path, resume: bool):
     """What SFT and GRPO share before their trainer: the checkpoint to resume, a seeded model and
-    tokenizer, and the LoRA to train (a new PEFT config, or an existing adapter made trainable)."""
-    from peft import PeftModel
+    tokenizer, with the LoRA to train already applied (new, or an existing adapter made trainable). We wrap
+    the model ourselves rather than hand TRL a ``peft_config``, so a Mamba ``out_proj`` LoRA is made live."""
     from transformers import set_seed
 
     checkpoint = last_checkpoint(run_dir) if resume else None
@@ -129,24 +134,79 @@ def prepare_training(config, run_dir: Path, resume: bool):
     set_seed(config.seed)
     quiet_library_progress(config.tracking)
     model, tokenizer, _ = load_model(config.model, seed=config.seed)
-    peft_config = None
     if config.lora.init_from:
-        model = PeftModel.from_pretrained(model, config.lora.init_from, is_trainable=True)
-    else:
-        peft_config = lora_config(config.lora, model)
-    return checkpoint, model, tokenizer, peft_config
+        model = load_lora(model, config.lora.init_from, is_trainable=True)
+    elif (peft_config := lora_config(config.lora, model)) is not None:
+        # As TRL does under ZeRO-3: adapters in the base dtype, or its gather fails on mixed dtypes.
+        zero3 = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
+        model = wrap_lora(model, peft_config, autocast_adapter_dtype=not zero3)
+    return checkpoint, model, tokenizer
 
 
-def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()) -> TrainResult:
-    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``."""
+class LmHeadLoraSFTTrainer(SFTTrainerBase):
+    """TRL's SFTTrainer, with the loss computed through the PEFT-wrapped ``lm_head`` so its LoRA trains.
+
+    TRL 1.16 computes SFT log-probabilities with a fused, chunked head that multiplies the hidden states by
+    ``lm_head.weight`` (the frozen base weight), and refuses an lm_head adapter for that reason. Here the loss is
+    the model's plain forward (base head + LoRA update, full logits) and a token-mean cross-entropy on the
+    completion tokens, the same quantity as TRL's. The cost is the full ``(tokens, vocab)`` logits and their
+    log-softmax in memory, which the fused head avoids (``benchmarks/bench_lm_head_memory.py`` measures it).
+    """
+
+    def __init__(self, *args, **kwargs):
+        from trl.trainer import sft_trainer
+
+        class NotATunerLayer:  # makes TRL's "lm_head adapter is never trained" refusal pass: this one is
+            pass
+
+        with mock.patch.object(sft_trainer, "BaseTunerLayer", NotATunerLayer):
+            super().__init__(*args, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        mode = "train" if self.model.training else "eval"
+        labels = inputs["labels"]
+        forward_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+        outputs = model(**forward_inputs, use_cache=False)
+        logits = outputs.logits[:, :-1].float()
+        targets = labels[:, 1:].to(logits.device)
+        mask = targets != -100
+        per_token = torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), targets.clamp(min=0), reduction="none"
+        ).masked_fill(~mask, 0.0)
+        num_tokens = mask.sum() if num_items_in_batch is None else num_items_in_batch
+        loss = per_token.sum() / torch.as_tensor(num_tokens).clamp(min=1)
+        if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+            loss = loss * self.accelerator.num_processes  # as TRL does: DDP averages the gradients
+        with torch.no_grad():
+            valid = self.accelerator.gather_for_metrics(mask.sum()).sum()
+            correct = self.accelerator.gather_for_metrics(((logits.argmax(-1) == targets) & mask).sum()).sum()
+            accuracy = (correct / valid).item() if valid > 0 else 0.0
+        self._metrics[mode]["mean_token_accuracy"].append(accuracy)
+        return (loss, outputs) if return_outputs else loss
+
+
+def run_sft(
+    config: SFTConfig,
+    run_dir: Path,
+    resume: bool = False,
+    callbacks=(),
+    on_mixture: Callable[[str], None] = lambda line: None,
+) -> TrainResult:
+    """Train as ``config`` says, writing checkpoints, the adapter/model and metrics under ``run_dir``;
+    ``on_mixture`` gets a line with each family's share of the training tokens before training starts."""
     from trl import SFTConfig as TrlSFTConfig
-    from trl import SFTTrainer
 
     run_dir = Path(run_dir)
-    checkpoint, model, tokenizer, peft_config = prepare_training(config, run_dir, resume)
+    checkpoint, model, tokenizer = prepare_training(config, run_dir, resume)
     dataset = load_sft_dataset(
-        config.data.train, config.data.max_rows, config.data.family_weights, config.seed
+        config.data.train,
+        config.data.max_rows,
+        config.data.family_weights,
+        config.seed,
+        config.data.force_oversampling,
     )
+    shares = completion_token_shares(dataset, tokenizer, seed=config.seed)
+    on_mixture(describe_shares(shares, "completion tokens"))
     train_set, eval_set = split_eval(
         dataset,
         config.data.eval,
@@ -155,6 +215,8 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         load_sft_dataset,
         config.data.max_rows,
     )
+    train_set = train_set.remove_columns(FAMILY)
+    eval_set = eval_set.remove_columns(FAMILY) if eval_set is not None else None
     args = TrlSFTConfig(
         **common_training_args(config, run_dir, model, eval_set is not None),
         max_length=config.train.max_length,
@@ -163,13 +225,13 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
         completion_only_loss=config.train.completion_only_loss,
         dataset_num_proc=None,
     )
-    trainer = SFTTrainer(
+    trainer_class = LmHeadLoraSFTTrainer if adapts_lm_head(model) else SFTTrainerBase
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,
-        peft_config=peft_config,
         callbacks=list(callbacks),
     )
     return train_and_save(trainer, config, run_dir, checkpoint, tokenizer, evaluate=eval_set is not None)
@@ -178,17 +240,25 @@ def run_sft(config: SFTConfig, run_dir: Path, resume: bool = False, callbacks=()
 def train_and_save(
     trainer, config, run_dir: Path, checkpoint, tokenizer, *, evaluate: bool = False
 ) -> TrainResult:
-    """Run a TRL trainer with our monitoring, save what it trained (adapter or model) and its metrics."""
+    """Run a TRL trainer with our monitoring and the alive check (a LoRA module without gradient at the first
+    step stops the run), save what it trained (adapter or model) and its metrics."""
     attach_monitoring(trainer, config.tracking)
+    lora_grad_norms: dict[str, float | None] = {}
+    if hasattr(trainer.model, "peft_config"):
+        trainer.add_callback(alive_check_callback(lora_grad_norms.update))
     output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics = dict(output.metrics)
     if evaluate:
         metrics.update(trainer.evaluate())
     is_adapter = hasattr(trainer.model, "peft_config")
     saved = save_adapter_or_model(trainer.model, tokenizer, run_dir / (ADAPTER if is_adapter else MODEL))
-    write_metrics(run_dir, metrics, trainer.state.log_history)
+    write_metrics(run_dir, metrics, trainer.state.log_history, lora_grad_norms)
     return TrainResult(saved, is_adapter, metrics, trainer.state.log_history)
 
 
-def write_metrics(run_dir: Path, metrics: dict, log_history: list[dict]) -> None:
-    (run_dir / "train_metrics.json").write_text(json.dumps({"final": metrics, "log": log_history}, indent=2))
+def write_metrics(
+    run_dir: Path, metrics: dict, log_history: list[dict], lora_grad_norms: dict | None = None
+) -> None:
+    """``train_metrics.json``: final metrics, the log, and each LoRA module's gradient norm at step one."""
+    record = {"final": metrics, "log": log_history, "first_step_lora_grad_norms": lora_grad_norms or {}}
+    (run_dir / "train_metrics.json").write_text(json.dumps(record, indent=2))

@@ -6,9 +6,9 @@ Parts: ``attention`` (q/k/v/o_proj), ``mamba`` (in_proj, out_proj), ``shared_exp
 
 Layouts:
 - ``native``: transformers' NemotronHForCausalLM (``model.layers.N.mixer``), routed experts fused into 3-D
-  parameters that PEFT adapts through ``target_parameters``. PEFT refuses LoRA on the Mamba ``out_proj`` and
-  ``conv1d`` of this class (the fused Mamba kernels read ``out_proj.weight`` directly, bypassing a LoRA
-  wrapper), so ``mamba`` means ``in_proj`` only here; and PEFT's fused-parameter LoRA has no dropout.
+  parameters that PEFT adapts through ``target_parameters`` (no dropout there). The Mamba ``out_proj`` is
+  adapted too: the fused Mamba kernel reads ``out_proj.weight`` directly, so ``training.live_lora`` routes
+  the mixers through the kernel's unfused branch and calls ``out_proj`` as a module (PEFT alone refuses it).
 - ``per-expert``: the checkpoint's own remote-code class and the grader's vLLM (``backbone.layers.N.mixer``),
   one Linear per routed expert.
 """
@@ -28,7 +28,7 @@ PRESETS = {
 _MIXER_MODULES = {
     NATIVE: {
         "attention": ["q_proj", "k_proj", "v_proj", "o_proj"],
-        "mamba": ["in_proj"],
+        "mamba": ["in_proj", "out_proj"],
         "shared_experts": [r"shared_experts\.up_proj", r"shared_experts\.down_proj"],
         "routed_experts": [],
     },
