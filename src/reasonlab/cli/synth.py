@@ -16,10 +16,11 @@ from typer.core import TyperGroup
 
 from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
 from reasonlab.outputs import atomic_output
+from reasonlab.plugins import PluginError
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
-from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, trace_styles
 from reasonlab.synth.check import trace_many
 from reasonlab.synth.dataset import Selection, describe_shares, length_table, select, selection_token_shares
 from reasonlab.synth.drills import make_drills
@@ -58,8 +59,8 @@ StyleOption = Annotated[
 
 
 def _check_style(style: str) -> str:
-    if style not in TRACE_STYLES:
-        raise fail(f"--style must be one of {', '.join(TRACE_STYLES)}, not {style!r}")
+    if style not in trace_styles():  # a plugin may add a style
+        raise fail(f"--style must be one of {', '.join(trace_styles())}, not {style!r}")
     return style
 
 
@@ -227,7 +228,7 @@ def synth(
     try:
         mixture = Mixture.resolve(parse_mix(mix) if mix else None)
         knobs = parse_knobs(knob or [])
-    except MixtureError as exc:
+    except (MixtureError, PluginError) as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
         warn(f"no generator yet (left out): {', '.join(mixture.without_generator)}")
