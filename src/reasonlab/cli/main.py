@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from reasonlab.cli import analysis as analysis_commands
+from reasonlab.cli import augment as augment_commands
 from reasonlab.cli import bench as bench_commands
 from reasonlab.cli import doctor as doctor_commands
 from reasonlab.cli import evaluate as eval_commands
+from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
 from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import reproduce as reproduce_commands
@@ -36,6 +38,8 @@ bench_commands.register(app)
 doctor_commands.register(app)
 reproduce_commands.register(app)
 analysis_commands.register(app)
+plugin_commands.register(app)
+augment_commands.register(app)
 
 
 if __name__ == "__main__":

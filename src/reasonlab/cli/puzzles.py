@@ -30,7 +30,7 @@ from reasonlab.puzzles.io import (
     write_solutions,
 )
 from reasonlab.puzzles.solve import default_workers, solve_many
-from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, trace_styles
 from reasonlab.scoring.predictions import (
     PredictionFileError,
     read_predictions,
@@ -78,8 +78,8 @@ def solve(
 
     If the input has answers, the accuracy per family is printed as well.
     """
-    if style not in TRACE_STYLES:
-        raise fail(f"--style must be one of {', '.join(TRACE_STYLES)}, not {style!r}")
+    if style not in trace_styles():  # a plugin may add a style
+        raise fail(f"--style must be one of {', '.join(trace_styles())}, not {style!r}")
     if traces is not None and traces.suffix not in (".jsonl", ".parquet"):
         raise fail(f"--traces must end in .jsonl or .parquet, not {traces.name!r}")
     refuse_bad_outputs([out, invalid_rows_path(out) if skip_invalid else None, traces], [input_csv])

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
 from reasonlab.outputs import atomic_output
+from reasonlab.plugins import PluginError
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
@@ -70,7 +71,7 @@ StyleOption = Annotated[
 def _settings(config_class: type[Settings], arguments: list[str], options: dict) -> Settings:
     try:
         return config_from_arguments(config_class, arguments, options)
-    except ConfigError as exc:
+    except (ConfigError, PluginError) as exc:
         raise fail(str(exc)) from None
 
 
@@ -275,7 +276,7 @@ def run_synth(config: SynthConfig) -> None:
     refuse_bad_outputs([out], avoid)
     try:
         mixture = Mixture.resolve(config.mix)
-    except MixtureError as exc:
+    except (MixtureError, PluginError) as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
         warn(f"no generator yet (left out): {', '.join(mixture.without_generator)}")

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from reasonlab.cli._console import console, fail, progress_bar, stdout
 from reasonlab.scoring.sandbox import Limits, run_program
-from reasonlab.tracks import TaskFileError, TracksExtraMissing, load_task, task_names
+from reasonlab.tracks import TASKS, TaskFileError, TracksExtraMissing, load_task, task_names
+from reasonlab.tracks.task import Task
 
 tasks_app = typer.Typer(help="Tasks of the math, code, logic and commonsense tracks.", no_args_is_help=True)
 sandbox_app = typer.Typer(
@@ -23,13 +24,16 @@ sandbox_app = typer.Typer(
 
 @tasks_app.command("list")
 def list_tasks() -> None:
-    """Every built-in task with its track and scorer (no data is loaded)."""
+    """Every registered task with its track and scorer (no data is loaded)."""
     table = Table(title="Tasks")
     for column in ("task", "track", "scorer", "description"):
         table.add_column(column)
     for name in task_names():
-        spec = load_task(name).spec
-        table.add_row(name, spec.track, spec.scorer, spec.description)
+        task = load_task(name)
+        if isinstance(task, Task):
+            table.add_row(name, task.spec.track, task.spec.scorer, task.spec.description)
+        else:  # a plugin's task: its own scorer
+            table.add_row(name, task.track, "-", TASKS.registration(name).source)
     stdout.print(table)
 
 

@@ -53,7 +53,11 @@ class Completion:
         return asdict(self)
 
 
+@runtime_checkable
 class Backend(Protocol):
+    """Satisfied by a backend and by its class (``name`` a class attribute), which is what plugins
+    register: ``reasonlab.backends`` entry points name a class built as ``cls(model, **options)``."""
+
     name: str
 
     def generate(self, requests: Sequence[Request], settings: GenerationSettings) -> Iterator[Completion]:

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reasonlab.inference.base import Backend
+from reasonlab.plugins import Registry
 
 TINY_PREFIX = "tiny:"
 HF_QUANTIZATION = ("none", "int8", "int4")
+
+# Backend classes by kind: the built-ins, then plugins' (entry point group ``reasonlab.backends``).
+BACKENDS: Registry[type[Backend]] = Registry(
+    "backends",
+    Backend,
+    {
+        "hf": "reasonlab.inference.hf:HfBackend",
+        "vllm": "reasonlab.inference.vllm_backend:VllmBackend",
+        "openai": "reasonlab.inference.openai_backend:OpenAIBackend",
+        "solver": "reasonlab.inference.solver:SolverBackend",
+    },
+)
 
 
 class BackendConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["hf", "vllm", "openai", "solver"] = "hf"
+    kind: str = Field("hf", description="hf, vllm, openai, solver, or a plugin's backend.")
     model: str = Field(
         "tiny:nemotron-h",
         description="Local path or hub id; 'tiny:<kind>' for a tiny local model; for openai, the served model name.",
@@ -69,6 +82,10 @@ class BackendConfig(BaseModel):
         None,
         description="vllm: the engine's speculative_config, e.g. {method: ngram, num_speculative_tokens: 5}.",
     )
+    # plugin backends
+    options: dict[str, Any] = Field(
+        {}, description="A plugin backend's keyword arguments (its class is built as cls(model, **options))."
+    )
 
     # Settings that change speed, not completions: left out of the run's identity.
     THROUGHPUT_FIELDS: ClassVar[tuple[str, ...]] = (
@@ -83,6 +100,13 @@ class BackendConfig(BaseModel):
         "require_api_key",
         "ray",
     )
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in BACKENDS:
+            raise ValueError(f"unknown backend {kind!r}; known: {', '.join(BACKENDS.names())}")
+        return kind
 
     @model_validator(mode="after")
     def _options_fit_the_backend(self) -> BackendConfig:
@@ -137,6 +161,8 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
         from reasonlab.inference.ray_backend import RayBackend
 
         return RayBackend(config.model_copy(update={"ray": None}), seed=seed, address=config.ray)
+    if config.kind not in BACKENDS.builtin_names():
+        return BACKENDS.get(config.kind)(config.model, **config.options)
     if config.kind == "solver":
         from reasonlab.inference.solver import SolverBackend
 

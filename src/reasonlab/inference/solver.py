@@ -25,7 +25,7 @@ from reasonlab.inference.base import (
     GenerationSettings,
     Request,
 )
-from reasonlab.puzzles.families import family_of
+from reasonlab.puzzles.families import Traceable, family_of
 
 _APPROXIMATE_TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -37,9 +37,8 @@ def solver_completion(puzzle_text: str) -> str:
         return "<think>\nNo known puzzle family matches this prompt.\n</think>\nI cannot tell."
     instance = family.parse(puzzle_text)
     solution = family.solve(instance)
-    trace = getattr(family, "trace", None)
-    if trace is not None:
-        text = trace(instance, solution)
+    if isinstance(family, Traceable):
+        text = family.trace(instance, solution)
         if text:
             return text
     if solution.answer is None:

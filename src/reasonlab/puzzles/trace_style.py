@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from reasonlab.plugins import Registry
+
 TRACE_STYLES: tuple[str, ...] = ("compact", "stepwise")
 DEFAULT_STYLE = "stepwise"
 
@@ -83,31 +85,38 @@ class DrillSource(Protocol):
         """``n`` (user turn, assistant turn) pairs, each asking for and giving catalog entries."""
 
 
-# Where each built-in (family, style) tracer lives, imported on first use.
+def _tracer_matches(name: str, tracer: Tracer) -> str | None:
+    if name == f"{tracer.family}.{tracer.style}":
+        return None
+    return f"its tracer is for {tracer.family}.{tracer.style}, registered as {name!r} (FAMILY.STYLE)"
+
+
+# Tracers by "FAMILY.STYLE": the built-ins, then plugins' (entry point group ``reasonlab.trace_styles``).
 _FAMILIES = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
-_BUILTIN: dict[tuple[str, str], str] = {
-    **{(name, "compact"): f"reasonlab.puzzles.traces.compact:{name.upper()}" for name in _FAMILIES},
-    **{(name, "stepwise"): f"reasonlab.puzzles.traces.{name}:STEPWISE" for name in _FAMILIES},
-}
+TRACERS: Registry[Tracer] = Registry(
+    "trace_styles",
+    Tracer,
+    {
+        **{f"{name}.compact": f"reasonlab.puzzles.traces.compact:{name.upper()}" for name in _FAMILIES},
+        **{f"{name}.stepwise": f"reasonlab.puzzles.traces.{name}:STEPWISE" for name in _FAMILIES},
+    },
+    check=_tracer_matches,
+)
 
 
-def register_tracer(family: str, style: str, target: str) -> None:
-    """Make ``module:attribute`` the tracer of ``family`` in ``style``."""
-    _BUILTIN[(family, style)] = target
+def trace_styles() -> list[str]:
+    """The built-in styles, then any style only a plugin's tracer writes."""
+    plugin_styles = [name.rpartition(".")[2] for name in TRACERS.names()]
+    return list(dict.fromkeys([*TRACE_STYLES, *plugin_styles]))
 
 
 def get_tracer(family: str, style: str) -> Tracer:
-    if style not in TRACE_STYLES:
-        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(TRACE_STYLES)}")
-    try:
-        target = _BUILTIN[(family, style)]
-    except KeyError:
-        raise KeyError(f"family {family!r} has no {style!r} tracer") from None
-    module, attribute = target.split(":")
-    tracer = getattr(importlib.import_module(module), attribute)
-    if not isinstance(tracer, Tracer):
-        raise TypeError(f"{target} does not satisfy the Tracer protocol")
-    return tracer
+    if style not in trace_styles():
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(trace_styles())}")
+    name = f"{family}.{style}"
+    if name not in TRACERS:
+        raise KeyError(f"family {family!r} has no {style!r} tracer")
+    return TRACERS.get(name)
 
 
 def _load(target: str) -> Any | None:
@@ -123,14 +132,11 @@ def _load(target: str) -> Any | None:
 
 
 def find_tracer(family: str, style: str) -> Tracer | None:
-    """The tracer of ``family`` in ``style``, or None where none is written yet (unknown styles raise)."""
-    if style not in TRACE_STYLES:
-        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(TRACE_STYLES)}")
-    target = _BUILTIN.get((family, style))
-    tracer = _load(target) if target else None
-    if tracer is not None and not isinstance(tracer, Tracer):
-        raise TypeError(f"{target} does not satisfy the Tracer protocol")
-    return tracer
+    """The tracer of ``family`` in ``style``, or None where none is registered (unknown styles raise)."""
+    if style not in trace_styles():
+        raise KeyError(f"unknown trace style {style!r}; known: {', '.join(trace_styles())}")
+    name = f"{family}.{style}"
+    return TRACERS.get(name) if name in TRACERS else None
 
 
 # Styles whose traces recall a catalog, and where their drills live.

@@ -22,7 +22,13 @@ from typing import Any
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, audit_trace
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
-from reasonlab.puzzles.families import FAMILY_NAMES, Family, get_family, prepare_families
+from reasonlab.puzzles.families import (
+    Family,
+    Generator,
+    Traceable,
+    get_family,
+    prepare_families,
+)
 from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, Tracer, find_tracer
 from reasonlab.puzzles.types import Puzzle, Solution
@@ -51,17 +57,11 @@ class Rejection(StrEnum):
 
 
 def can_generate(family: Family) -> bool:
-    return all(callable(getattr(family, method, None)) for method in ("generate", "trace", "replay"))
+    return isinstance(family, Generator) and can_trace(family)
 
 
 def can_trace(family: Family) -> bool:
-    return all(callable(getattr(family, method, None)) for method in ("trace", "replay"))
-
-
-def families_with(capability) -> tuple[list[str], list[str]]:
-    """(names that have the capability, names that do not yet), in registry order."""
-    have = [name for name in FAMILY_NAMES if capability(get_family(name))]
-    return have, [name for name in FAMILY_NAMES if name not in have]
+    return isinstance(family, Traceable)
 
 
 @dataclass(frozen=True, slots=True)

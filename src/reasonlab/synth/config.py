@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator
 
-from reasonlab.puzzles.families import FAMILY_NAMES
-from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
+from reasonlab.puzzles.families import family_names
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, trace_styles
 from reasonlab.synth.generate import check_knob
 from reasonlab.synth.records import PUZZLE_FORMATS, RECORD_FORMATS
 from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY
@@ -23,8 +23,8 @@ AUTO_TOKENIZER = "auto"
 
 
 def _known_family(name: str) -> str:
-    if name not in FAMILY_NAMES:
-        raise ValueError(f"no family {name!r}; families: {', '.join(FAMILY_NAMES)}")
+    if name not in family_names():  # the built-ins and plugins' families
+        raise ValueError(f"no family {name!r}; families: {', '.join(family_names())}")
     return name
 
 
@@ -33,7 +33,7 @@ class TracingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    style: str = Field(DEFAULT_STYLE, description=f"Trace style: {' or '.join(TRACE_STYLES)}.")
+    style: str = Field(DEFAULT_STYLE, description="Trace style: stepwise, compact or a plugin's.")
     workers: int = Field(0, ge=0, description="Worker processes (0: every core).")
     tokenizer: str = Field(
         AUTO_TOKENIZER,
@@ -45,8 +45,8 @@ class TracingSettings(BaseModel):
     @field_validator("style")
     @classmethod
     def _known_style(cls, style: str) -> str:
-        if style not in TRACE_STYLES:
-            raise ValueError(f"must be one of {', '.join(TRACE_STYLES)}, not {style!r}")
+        if style not in trace_styles():  # a plugin may add a style
+            raise ValueError(f"must be one of {', '.join(trace_styles())}, not {style!r}")
         return style
 
 

@@ -34,11 +34,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import count
 
-from reasonlab.puzzles.families import FAMILY_NAMES, get_family
+from reasonlab.puzzles.families import (
+    FAMILY_NAMES,
+    Generator,
+    SolvedGenerator,
+    get_family,
+    prepare_all,
+)
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE
 from reasonlab.puzzles.types import Puzzle, Solution
-from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, families_with, trace_puzzle
+from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, trace_puzzle
 from reasonlab.synth.tokens import TokenBudget, cached_counter
 from reasonlab.workers import ordered_on_ray, worker_pool
 
@@ -49,10 +55,10 @@ class MixtureError(ValueError):
 
 def check_knob(family: str, knob: str) -> None:
     """Refuse a knob that ``family``'s generator does not take (its keyword-only parameters)."""
-    generate = getattr(get_family(family), "generate", None)
-    if generate is None:
+    generator = get_family(family)
+    if not isinstance(generator, Generator):
         raise MixtureError(f"{family} has no generator yet, so no knob {knob!r}")
-    parameters = inspect.signature(generate).parameters
+    parameters = inspect.signature(generator.generate).parameters
     known = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     if knob not in known and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         raise MixtureError(f"{family} has no knob {knob!r}; its knobs: {', '.join(known) or 'none'}")
@@ -68,10 +74,12 @@ class Mixture:
 
     @classmethod
     def resolve(cls, requested: Mapping[str, float] | None = None) -> Mixture:
-        ready, missing = families_with(can_generate)
+        # The default mix is the built-in families: a plugin's family joins a mix only when named, so
+        # installing a plugin does not change what a seed generates.
         wanted = dict(requested) if requested else dict.fromkeys(FAMILY_NAMES, 1.0)
-        weights = {name: w for name, w in wanted.items() if name in ready and w > 0}
-        left_out = tuple(name for name, w in wanted.items() if name in missing and w > 0)
+        asked = [name for name, weight in wanted.items() if weight > 0]
+        weights = {name: wanted[name] for name in asked if can_generate(get_family(name))}
+        left_out = tuple(name for name in asked if name not in weights)
         if not weights:
             raise MixtureError(
                 "no family in the mixture can generate puzzles yet"
@@ -109,9 +117,8 @@ def generate_solved_one(
     name = mixture.draw(rng)
     family = get_family(name)
     family_knobs = (knobs or {}).get(name, {})
-    generate_solved = getattr(family, "generate_solved", None)
-    if with_solution and callable(generate_solved):
-        puzzle, solution = generate_solved(rng, **family_knobs)
+    if with_solution and isinstance(family, SolvedGenerator):
+        puzzle, solution = family.generate_solved(rng, **family_knobs)
     else:
         puzzle, solution = family.generate(rng, **family_knobs), None
     return name, replace(puzzle, id=puzzle_id(seed, index)), solution
@@ -119,10 +126,7 @@ def generate_solved_one(
 
 def _prepare(mixture: Mixture) -> None:
     """Build the mixture's families' tables once, before workers fork (see ``prepare_families``)."""
-    for name in mixture.weights:
-        prepare = getattr(get_family(name), "prepare", None)
-        if callable(prepare):
-            prepare()
+    prepare_all(get_family(name) for name in mixture.weights)
 
 
 def _traced_chunk(args) -> list[TracedPuzzle]:

@@ -9,9 +9,12 @@ for request in task.requests(limit=5):
 
 from __future__ import annotations
 
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
+from reasonlab.plugins import Registry
 from reasonlab.tracks.request import EvalRequest
 from reasonlab.tracks.sources import INSTALL_HINT, TracksExtraMissing
 from reasonlab.tracks.task import Scored, Task, TaskFileError
@@ -19,6 +22,7 @@ from reasonlab.tracks.task import Scored, Task, TaskFileError
 __all__ = [
     "INSTALL_HINT",
     "EvalRequest",
+    "EvalTask",
     "Scored",
     "Task",
     "TaskFileError",
@@ -29,22 +33,47 @@ __all__ = [
 ]
 
 
+@runtime_checkable
+class EvalTask(Protocol):
+    """What evaluation needs of a task; :class:`Task` (one YAML file) is the built-in kind. A plugin
+    registers a task object under the entry point group ``reasonlab.tasks``."""
+
+    name: str
+    track: str
+
+    def requests(self, limit: int | None = None, fewshot: int | None = None) -> list[EvalRequest]:
+        """The task's requests (the first ``limit``), each with the messages and the gold answer."""
+
+    def extract(self, request: EvalRequest, completion: str) -> str:
+        """The answer ``completion`` gives."""
+
+    def score(self, request: EvalRequest, completion: str) -> Scored:
+        """The extracted answer and its score against the request's gold."""
+
+
 def task_files() -> dict[str, Path]:
     """Built-in task name -> its YAML file."""
     folder = Path(str(resources.files("reasonlab.tracks") / "tasks"))
     return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
+# Tasks by name: the built-in task files, then plugins' (entry point group ``reasonlab.tasks``).
+TASKS: Registry[EvalTask] = Registry(
+    "tasks",
+    EvalTask,
+    {name: (str(path), partial(Task.from_file, path)) for name, path in task_files().items()},
+)
+
+
 def task_names() -> list[str]:
-    return list(task_files())
+    return TASKS.names()
 
 
-def load_task(name_or_path: str | Path) -> Task:
-    """A built-in task by name, or any task file by path."""
-    files = task_files()
-    if str(name_or_path) in files:
-        return Task.from_file(files[str(name_or_path)])
+def load_task(name_or_path: str | Path) -> EvalTask:
+    """A registered task by name, or any task file by path."""
+    if str(name_or_path) in TASKS:
+        return TASKS.get(str(name_or_path))
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return Task.from_file(path)
-    raise KeyError(f"unknown task {str(name_or_path)!r}; built-in tasks: {', '.join(files)}")
+    raise KeyError(f"unknown task {str(name_or_path)!r}; registered tasks: {', '.join(TASKS.names())}")

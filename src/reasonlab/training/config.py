@@ -124,7 +124,9 @@ class SFTSpec(OptimSpec):
 
 
 class RewardSpec(Strict):
-    name: str = Field(description="correctness, format, conciseness, or a dotted path module:function.")
+    name: str = Field(
+        description="correctness, format, conciseness, a plugin's reward, or a dotted path module:function."
+    )
     weight: float = 1.0
     options: dict = Field(default_factory=dict, description="Keyword arguments of the reward's factory.")
 

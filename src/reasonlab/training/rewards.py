@@ -5,20 +5,37 @@
 (``[{"role": "assistant", "content": ...}]``) or plain strings. The generation prompt ends inside the
 thought (``<think>\\n``), so a well-formed completion closes ``</think>`` and then gives one ``\\boxed{}``.
 
-Built-in rewards are made by factories (``correctness``, ``format``, ``conciseness``) that take the
-options of the config; users add their own as ``package.module:function`` (the reward itself, or a factory
-when options are given).
+Rewards are made by factories (:class:`RewardFactory`) that take the options of the config: the built-ins
+(``correctness``, ``format``, ``conciseness``) and those plugins register under the entry point group
+``reasonlab.rewards``, all named in :data:`REWARDS`. Users also give their own as
+``package.module:function`` (the reward itself, or a factory when options are given).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
+from reasonlab.plugins import PluginError, Registry
 from reasonlab.scoring.metric import boxed_contents, is_correct
 from reasonlab.training.config import RewardSpec
 
-Reward = Callable[..., list[float]]
+
+@runtime_checkable
+class Reward(Protocol):
+    """TRL's reward contract: one score per completion."""
+
+    def __call__(self, prompts: Sequence, completions: Sequence, **columns: Any) -> list[float]: ...
+
+
+@runtime_checkable
+class RewardFactory(Protocol):
+    """Builds a reward from the options of its config entry."""
+
+    def __call__(self, **options: Any) -> Reward: ...
+
+
 THINK_CLOSE = "</think>"
 GRADER_TOKEN_BUDGET = 7680  # the grader's max_tokens
 
@@ -74,11 +91,15 @@ def conciseness(budget: int = GRADER_TOKEN_BUDGET, free_fraction: float = 0.25) 
     return conciseness_reward
 
 
-BUILT_IN: dict[str, Callable[..., Reward]] = {
-    "correctness": correctness,
-    "format": format_,
-    "conciseness": conciseness,
-}
+REWARDS: Registry[RewardFactory] = Registry(
+    "rewards",
+    RewardFactory,
+    {
+        "correctness": "reasonlab.training.rewards:correctness",
+        "format": "reasonlab.training.rewards:format_",
+        "conciseness": "reasonlab.training.rewards:conciseness",
+    },
+)
 
 
 class RewardError(ValueError):
@@ -86,17 +107,24 @@ class RewardError(ValueError):
 
 
 def build_reward(spec: RewardSpec) -> Reward:
-    if spec.name in BUILT_IN:
+    if spec.name in REWARDS:
         try:
-            return BUILT_IN[spec.name](**spec.options)
+            factory = REWARDS.get(spec.name)
+        except PluginError as exc:
+            raise RewardError(str(exc)) from None
+        try:
+            reward = factory(**spec.options)
         except TypeError as exc:
             raise RewardError(f"reward {spec.name!r}: bad options {spec.options} ({exc})") from None
+        if not isinstance(reward, Reward):
+            raise RewardError(f"{REWARDS.registration(spec.name).label} made {reward!r}, not a reward")
+        return reward
     module_name, sep, attribute = spec.name.partition(":")
     if not sep:
         module_name, _, attribute = spec.name.rpartition(".")
     if not module_name or not attribute:
         raise RewardError(
-            f"unknown reward {spec.name!r}: use {', '.join(BUILT_IN)} or a dotted path package.module:function"
+            f"unknown reward {spec.name!r}: use {', '.join(REWARDS.names())} or a dotted path package.module:function"
         )
     try:
         target = getattr(importlib.import_module(module_name), attribute)

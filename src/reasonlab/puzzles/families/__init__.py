@@ -1,16 +1,22 @@
 """One module per puzzle family; each exposes ``FAMILY``, an object satisfying :class:`Family`.
 
-The registry is ordered: :func:`family_of` asks each family in turn whether a prompt is its own.
+What a family can do beyond parsing and solving is declared by the typed protocols it satisfies
+(:class:`Generator`, :class:`SolvedGenerator`, :class:`Traceable`, :class:`Preparable`), checked with
+``isinstance``. Families are registered in :data:`FAMILIES`: the built-ins, then those of installed
+plugins (entry point group ``reasonlab.families``), each checked against :class:`Family` when first used.
+
+The registry is ordered: :func:`family_of` asks each family in turn whether a prompt is its own, the
+built-ins first, so a plugin cannot claim a competition prompt.
 """
 
 from __future__ import annotations
 
-import importlib
+import random
 from collections.abc import Iterable
-from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-from reasonlab.puzzles.types import Solution
+from reasonlab.plugins import Registry
+from reasonlab.puzzles.types import Puzzle, Solution
 
 FAMILY_NAMES: tuple[str, ...] = ("bit", "gravity", "unit", "cipher", "numeral", "equation")
 
@@ -31,30 +37,66 @@ class Family(Protocol):
     def solve(self, instance: Any) -> Solution:
         """Infer the rule from the examples only and answer the query."""
 
-    # Synthesis (data augmentation) and traces; families add these as they gain generators:
-    #   generate(rng: random.Random, **knobs) -> Puzzle
-    #       a new puzzle in the competition's exact text, with its gold answer (id left to the caller);
-    #   trace(instance, solution) -> str | None
-    #       step-by-step derivation a model can imitate, ending in \boxed{answer}; None if not traceable;
-    #   replay(instance, trace) -> str
-    #       re-run the trace's steps mechanically and return the answer they produce (raises on a bad step).
-    # Optional: prepare() -> None builds a family's per-process tables (see prepare_families);
-    #   generate_solved(rng, **knobs) -> (Puzzle, Solution | None): generate's puzzle (same draws) with a
-    #   solution built from the generator's own rule, traced without solving (None: solve as usual).
-    # Equation knobs: generate(rng, subtype="numeric-deduce"|"numeric-guess"|"symbolic-deduce"|
-    #   "symbolic-guess"|None, n_examples=None).
+
+@runtime_checkable
+class Generator(Protocol):
+    """A family that synthesises puzzles (data augmentation)."""
+
+    def generate(self, rng: random.Random, **knobs: Any) -> Puzzle:
+        """A new puzzle in the competition's exact text, with its gold answer (id left to the caller).
+        Its keyword-only parameters are the knobs ``reasonlab synth --knob FAMILY.KNOB=VALUE`` sets."""
 
 
-@cache
+@runtime_checkable
+class SolvedGenerator(Protocol):
+    """A generator that hands over its own rule, so synthesis traces it without solving."""
+
+    def generate_solved(self, rng: random.Random, **knobs: Any) -> tuple[Puzzle, Solution | None]:
+        """``generate``'s puzzle (same draws) with a solution from the generator's own rule, traced
+        without solving (None: solve as usual)."""
+
+
+@runtime_checkable
+class Traceable(Protocol):
+    """A family that writes its own (original-style) traces and replays them."""
+
+    def trace(self, instance: Any, solution: Solution) -> str | None:
+        """Step-by-step derivation a model can imitate, ending in \\boxed{answer}; None if not traceable."""
+
+    def replay(self, instance: Any, trace: str) -> str:
+        """Re-run the trace's steps mechanically and return the answer they produce (raises on a bad step)."""
+
+
+@runtime_checkable
+class Preparable(Protocol):
+    """A family with per-process tables, built once before workers fork (see :func:`prepare_families`)."""
+
+    def prepare(self) -> None: ...
+
+
+def _name_matches(name: str, family: Family) -> str | None:
+    return None if family.name == name else f"its object is named {family.name!r}, registered as {name!r}"
+
+
+FAMILIES: Registry[Family] = Registry(
+    "families",
+    Family,
+    {name: f"reasonlab.puzzles.families.{name}:FAMILY" for name in FAMILY_NAMES},
+    check=_name_matches,
+)
+
+
 def get_family(name: str) -> Family:
-    if name not in FAMILY_NAMES:
-        raise KeyError(f"unknown family {name!r}; known: {', '.join(FAMILY_NAMES)}")
-    module = importlib.import_module(f"reasonlab.puzzles.families.{name}")
-    return module.FAMILY
+    return FAMILIES.get(name)
+
+
+def family_names() -> list[str]:
+    """Every registered family: the built-ins (:data:`FAMILY_NAMES`), then those of plugins."""
+    return FAMILIES.names()
 
 
 def all_families() -> list[Family]:
-    return [get_family(name) for name in FAMILY_NAMES]
+    return [get_family(name) for name in family_names()]
 
 
 def family_of(prompt: str) -> Family | None:
@@ -64,11 +106,15 @@ def family_of(prompt: str) -> Family | None:
     return None
 
 
+def prepare_all(families: Iterable[Family]) -> None:
+    """Build the tables of those of ``families`` that have any (:class:`Preparable`), in this process."""
+    for family in families:
+        if isinstance(family, Preparable):
+            family.prepare()
+
+
 def prepare_families(prompts: Iterable[str]) -> None:
     """Build the precomputed tables of the families these prompts belong to, once, in this process:
     worker processes forked afterwards share them, and no puzzle's time limit pays for them."""
     needed = {family.name: family for family in map(family_of, prompts) if family is not None}
-    for family in needed.values():
-        prepare = getattr(family, "prepare", None)
-        if callable(prepare):
-            prepare()
+    prepare_all(needed.values())
