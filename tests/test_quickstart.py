@@ -11,8 +11,14 @@ import yaml
 pytest.importorskip("trl")
 
 from reasonlab.prompting import user_prompt  # noqa: E402
+from reasonlab.puzzles.families.numeral import to_roman  # noqa: E402
 from reasonlab.puzzles.io import read_puzzles  # noqa: E402
-from reasonlab.quickstart import QuickstartConfig, run_quickstart  # noqa: E402
+from reasonlab.quickstart import (  # noqa: E402
+    QuickstartConfig,
+    load_quickstart_config,
+    place_trace,
+    run_quickstart,
+)
 from reasonlab.submission.architecture import load_architecture  # noqa: E402
 from reasonlab.submission.check import check_submission  # noqa: E402
 
@@ -22,6 +28,29 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_config_is_the_embedded_default():
     shipped = yaml.safe_load((REPO / "configs" / "quickstart.yaml").read_text())
     assert QuickstartConfig.model_validate(shipped) == QuickstartConfig()
+
+
+def test_overrides_keep_the_rest_of_the_defaults():
+    config = load_quickstart_config(None, ["full_training.max_steps=7", "seed=3"])
+    default = QuickstartConfig()
+    assert config.full_training.max_steps == 7 and config.seed == 3
+    assert config.full_training.model_dump(exclude={"max_steps"}) == default.full_training.model_dump(
+        exclude={"max_steps"}
+    )
+    assert config.lora_training == default.lora_training
+
+
+def test_place_trace_restates_the_query_then_converts_each_place():
+    for number in range(1, 101):
+        restated, *places, numeral = place_trace(number).split("\n")
+        assert restated == f"the number {number}"
+        assert len(places) == len(str(number))
+        values, parts = zip(*(line.split(" = ") for line in places), strict=True)
+        # Each place line starts with the query's digit at that place, zeros written out.
+        assert [value[0] for value in values] == list(str(number))
+        assert sum(int(value) for value in values) == number
+        assert [to_roman(int(v)) if int(v) else "-" for v in values] == list(parts)
+        assert numeral == to_roman(number) == "".join(part.strip("-") for part in parts)
 
 
 def test_quickstart_runs_every_stage_and_resumes(tmp_path):
