@@ -48,15 +48,29 @@ class Run:
         return f"{self.kernel}-t{self.threads}/seed-{self.seed}{suffix}"
 
 
+def run_environment(kernel: str, threads: int) -> dict[str, str]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env.pop("ATEN_CPU_CAPABILITY", None)
+    if kernel != "default":
+        env["ATEN_CPU_CAPABILITY"] = kernel
+    return env
+
+
+def kernel_in_use(kernel: str) -> str:
+    """What torch dispatches to under this setting, as torch itself reports it."""
+    probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = run_environment(kernel, 1)
+    return subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def run_once(run: Run, out: Path, extra: list[str]) -> dict:
     directory = out / run.name
     summary = directory / "quickstart.json"
     load_before = os.getloadavg()
     if not summary.is_file():
-        env = {**os.environ, "OMP_NUM_THREADS": str(run.threads), "MKL_NUM_THREADS": str(run.threads)}
-        env.pop("ATEN_CPU_CAPABILITY", None)
-        if run.kernel != "default":
-            env["ATEN_CPU_CAPABILITY"] = run.kernel
+        env = run_environment(run.kernel, run.threads)
         command = [
             sys.executable,
             "-m",
@@ -108,6 +122,8 @@ def main() -> None:
             f"{fmt_load(result.get('load_after'))}",
             flush=True,
         )
+    for kernel in args.kernels:
+        print(f"kernel {kernel}: torch uses {kernel_in_use(kernel)}")
     print_table(results, args.seeds)
     print_reproducibility(results)
     trained = [r["accuracy_after"] for r in results.values()]
@@ -125,9 +141,11 @@ def print_table(results: dict[Run, dict], seeds: list[int]) -> None:
     settings = sorted({(run.kernel, run.threads) for run in results})
     print()
     print(
-        "| kernel | threads | " + " | ".join(f"seed {s}" for s in seeds) + " | median | min | max | minutes |"
+        "| kernel | threads | "
+        + " | ".join(f"seed {s}" for s in seeds)
+        + " | median | min | max | minutes | load |"
     )
-    print("|---|---|" + "---|" * len(seeds) + "---|---|---|---|")
+    print("|---|---|" + "---|" * len(seeds) + "---|---|---|---|---|")
     for kernel, threads in settings:
         mine = {
             run.seed: r
@@ -136,10 +154,12 @@ def print_table(results: dict[Run, dict], seeds: list[int]) -> None:
         }
         accuracies = [r["accuracy_after"] for r in mine.values()]
         minutes = statistics.median(r["seconds"] / 60 for r in mine.values())
+        loads = [r["load_before"][0] for r in mine.values() if "load_before" in r]
+        load = f"{statistics.median(loads):.1f}" if loads else "?"
         cells = " | ".join(f"{mine[s]['accuracy_after']:.0%}" if s in mine else "" for s in seeds)
         print(
             f"| {kernel} | {threads} | {cells} | {statistics.median(accuracies):.0%} | {min(accuracies):.0%} | "
-            f"{max(accuracies):.0%} | {minutes:.1f} |"
+            f"{max(accuracies):.0%} | {minutes:.1f} | {load} |"
         )
     print()
 

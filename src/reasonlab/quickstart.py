@@ -49,7 +49,7 @@ class QuickstartConfig(Strict):
     trace: Literal["places", "restate", "answer", "full"] = "places"
     model: ModelSpec = ModelSpec(name_or_path="tiny:llama")
     full_training: SFTSpec = SFTSpec(
-        max_steps=500,
+        max_steps=400,
         batch_size=16,
         learning_rate=3e-3,
         lr_scheduler="constant_with_warmup",
