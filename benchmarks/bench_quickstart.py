@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from reasonlab.jsonl import read_jsonl
+
 TARGET = 0.90
 # Files whose bytes must repeat exactly for a seed on a kernel: trained weights and both evaluations.
 REPRODUCED = (
@@ -94,7 +96,13 @@ def run_once(run: Run, out: Path, extra: list[str]) -> dict:
 
 
 def digest(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
+    """Weights byte for byte; completions as (id, text) pairs, as their records also hold timings."""
+    if not path.is_file():
+        return None
+    if path.suffix == ".jsonl":
+        pairs = sorted((row["id"], row["completion"]) for _, row in read_jsonl(path))
+        return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def main() -> None:
