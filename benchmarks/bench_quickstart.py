@@ -112,6 +112,9 @@ def main() -> None:
     parser.add_argument("--kernels", nargs="+", default=["default"], help="avx2, avx512 or default")
     parser.add_argument("--repeat", type=int, default=1, help="Runs per setting (2: check reproducibility).")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-quickstart"))
+    parser.add_argument(
+        "--report", action="store_true", help="Only tabulate the runs already done; run nothing."
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides passed to reasonlab run")
     args = parser.parse_args()
     runs = [
@@ -123,6 +126,8 @@ def main() -> None:
     ]
     results: dict[Run, dict] = {}
     for run in runs:
+        if args.report and not (args.out / run.name / "quickstart.json").is_file():
+            continue
         results[run] = result = run_once(run, args.out, args.overrides)
         print(
             f"{run.name}: untrained {result['accuracy_before']:.0%} -> trained {result['accuracy_after']:.0%}, "
@@ -134,9 +139,9 @@ def main() -> None:
         print(f"kernel {kernel}: torch uses {kernel_in_use(kernel)}")
     print_table(results, args.seeds)
     print_reproducibility(results)
-    trained = [r["accuracy_after"] for r in results.values()]
+    trained = [r["accuracy_after"] for run, r in results.items() if run.repeat == 0]
     print(
-        f"all {len(trained)} runs: median {statistics.median(trained):.0%}, min {min(trained):.0%}, "
+        f"all {len(trained)} settings x seeds: median {statistics.median(trained):.0%}, min {min(trained):.0%}, "
         f"max {max(trained):.0%}; {sum(a >= TARGET for a in trained)}/{len(trained)} at >= {TARGET:.0%}"
     )
 
