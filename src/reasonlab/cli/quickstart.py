@@ -33,13 +33,13 @@ def run(
         raise fail(
             f'the quickstart needs {", ".join(missing)}: pip install "torch==2.13.0" -e ".[eval,train]"'
         )
-    from reasonlab.quickstart import QuickstartConfig, run_quickstart
-    from reasonlab.runs.config import ConfigError, load_config, split_arguments
+    from reasonlab.quickstart import load_quickstart_config, run_quickstart
+    from reasonlab.runs.config import ConfigError, split_arguments
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
 
     try:
         config_path, overrides = split_arguments(arguments or [])
-        config = load_config(QuickstartConfig, config_path, overrides)
+        config = load_quickstart_config(config_path, overrides)
         run_dir = open_run_dir(
             out or default_run_dir(config.name, config.output_root), "run", config, seed=config.seed
         )
