@@ -23,8 +23,10 @@ import argparse
 import os
 import time
 
+from reasonlab.runs.config import load_config
+from reasonlab.synth.config import SynthConfig, mix_overrides
 from reasonlab.synth.dataset import length_table, select
-from reasonlab.synth.generate import Mixture, iter_traced, parse_mix
+from reasonlab.synth.generate import Mixture, iter_traced
 from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
 
@@ -123,7 +125,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     load_counter(args.tokenizer)  # convert/cache once, before any timing
-    mixture = Mixture.resolve(parse_mix(args.mix) if args.mix else None)
+    # --mix in `reasonlab synth`'s grammar, validated by its config
+    settings = load_config(
+        SynthConfig, None, [f"n={args.n}", "out=bench.csv", *mix_overrides(args.mix or "")]
+    )
+    mixture = Mixture.resolve(settings.mix)
     if mixture.without_generator:
         print(f"no generator yet: {', '.join(mixture.without_generator)}")
     throughput(args.n, args.workers, None, args.seed, mixture, style=args.style)

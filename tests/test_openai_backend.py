@@ -109,10 +109,10 @@ def test_unreachable_server_costs_rows_not_the_run(requests):
 
 def test_transient_server_errors_are_retried_by_the_sdk(requests):
     """A real HTTP server on 127.0.0.1 that answers 503 twice, then a completion: the SDK's retries get it."""
-    import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from openai_fakes import send_chat_completion
     from reasonlab.inference.openai_backend import OpenAIBackend
 
     calls = []
@@ -126,19 +126,7 @@ def test_transient_server_errors_are_retried_by_the_sdk(requests):
                 self.send_header("Retry-After", "0")
                 self.end_headers()
                 return
-            body = json.dumps(
-                {
-                    "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "\\boxed{7}"}}],
-                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-                }
-            ).encode()  # fmt: skip
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_chat_completion(self, "\\boxed{7}")
 
         def log_message(self, *args):
             pass

@@ -14,10 +14,12 @@ from typer.testing import CliRunner
 from reasonlab.cli.main import app
 from reasonlab.prompting import render_chat, user_prompt
 from reasonlab.puzzles.io import read_puzzles
+from reasonlab.runs.config import ConfigError, load_config
 from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection, check_budget, trace_puzzle
+from reasonlab.synth.config import SynthConfig, knob_overrides, mix_overrides
 from reasonlab.synth.dataset import length_table, select
-from reasonlab.synth.generate import Mixture, MixtureError, generate_one, iter_traced, parse_knobs, parse_mix
+from reasonlab.synth.generate import Mixture, generate_one, iter_traced
 from reasonlab.synth.records import read_records, sft_record, write_records
 from reasonlab.synth.tokens import TokenBudget, is_byte_bounded, load_counter, train_byte_bpe
 
@@ -185,10 +187,15 @@ def test_mixture_weights_shape_the_families_and_missing_generators_are_reported(
     assert set(drawn) == {"gravity", "numeral"}
     assert 0.7 < drawn.count("gravity") / len(drawn) < 0.8
     assert set(Mixture.resolve().without_generator) <= {"bit", "equation"}
-    with pytest.raises(MixtureError):
-        parse_mix("gravity=x")
-    with pytest.raises(MixtureError):
-        parse_mix("planets=1")
+    assert synth_config(mix_overrides("gravity=3, numeral=1")).mix == {"gravity": 3, "numeral": 1}
+    with pytest.raises(ConfigError, match="mix.gravity"):
+        synth_config(mix_overrides("gravity=x"))
+    with pytest.raises(ConfigError, match="planets"):
+        synth_config(mix_overrides("planets=1"))
+
+
+def synth_config(overrides: list[str]) -> SynthConfig:
+    return load_config(SynthConfig, None, ["n=1", "out=x.csv", *overrides])
 
 
 def test_synth_command_writes_competition_csv_and_identical_sft_files(tmp_path, tokenizer_file):
@@ -287,11 +294,11 @@ def test_traces_command_keeps_solved_rows_and_lists_the_rest(tmp_path, traced_ro
 
 
 def test_knobs_reach_the_generator_and_unknown_knobs_are_refused():
-    knobs = parse_knobs(["numeral.n_examples=7", "unit.factor=1.5"])
+    knobs = synth_config(knob_overrides(["numeral.n_examples=7", "unit.factor=1.5"])).knobs
     assert knobs == {"numeral": {"n_examples": 7}, "unit": {"factor": 1.5}}
     _, puzzle = generate_one(0, 0, Mixture.resolve({"numeral": 1}), knobs)
     assert puzzle.prompt.count(" -> ") == 7
-    with pytest.raises(MixtureError, match="its knobs"):
-        parse_knobs(["gravity.colour=1"])
-    with pytest.raises(MixtureError):
-        parse_knobs(["gravity.n_examples=many"])
+    with pytest.raises(ConfigError, match="its knobs"):
+        synth_config(knob_overrides(["gravity.colour=1"]))
+    with pytest.raises(ConfigError, match="knobs.gravity.n_examples"):
+        synth_config(knob_overrides(["gravity.n_examples=many"]))

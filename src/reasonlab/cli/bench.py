@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, stdout
-from reasonlab.cli.evaluate import _split_arguments
 
 
 def bench_command(
@@ -32,13 +31,13 @@ def bench_command(
     """
     from reasonlab.runs.bench import load_bench_config, run_bench
     from reasonlab.runs.bench_report import BENCH_COLUMNS, bench_rows, read_bench
-    from reasonlab.runs.config import ConfigError
+    from reasonlab.runs.config import ConfigError, split_arguments
     from reasonlab.runs.rundir import RunDirError, default_run_dir
 
     try:
-        config_path, overrides = _split_arguments(arguments or [])
+        config_path, overrides = split_arguments(arguments or [])
         config = load_bench_config(config_path, overrides)
-    except (ConfigError, typer.BadParameter) as exc:
+    except ConfigError as exc:
         raise fail(str(exc)) from None
     out = out or default_run_dir("bench")
     console.print(

@@ -13,19 +13,6 @@ from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outpu
 from reasonlab.outputs import atomic_output
 
 
-def _split_arguments(arguments: list[str]) -> tuple[Path | None, list[str]]:
-    config = None
-    overrides = []
-    for argument in arguments:
-        if "=" not in argument and config is None:
-            config = Path(argument)
-        elif "=" in argument:
-            overrides.append(argument)
-        else:
-            raise typer.BadParameter(f"{argument!r}: expected key=value (only one config file may be given)")
-    return config, overrides
-
-
 def _metrics_table(metrics: dict, title: str) -> Table:
     table = Table(title=title)
     for column in (
@@ -79,14 +66,14 @@ def eval_command(
 
     Every completion is stored as it arrives: rerun with the same --out to resume a stopped run.
     """
-    from reasonlab.runs.config import ConfigError
+    from reasonlab.runs.config import ConfigError, split_arguments
     from reasonlab.runs.evaluate import load_eval_config, run_eval
     from reasonlab.runs.rundir import RunDirError, default_run_dir
 
     try:
-        config_path, overrides = _split_arguments(arguments or [])
+        config_path, overrides = split_arguments(arguments or [])
         config = load_eval_config(config_path, overrides)
-    except (ConfigError, typer.BadParameter) as exc:
+    except ConfigError as exc:
         raise fail(str(exc)) from None
     out = out or default_run_dir("eval")
     console.print(

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from reasonlab.cli._console import console, fail, stdout
-from reasonlab.cli.evaluate import _split_arguments as split_arguments
 
 
 def run(
@@ -35,7 +34,7 @@ def run(
             f'the quickstart needs {", ".join(missing)}: pip install "torch==2.13.0" -e ".[eval,train]"'
         )
     from reasonlab.quickstart import load_quickstart_config, run_quickstart
-    from reasonlab.runs.config import ConfigError
+    from reasonlab.runs.config import ConfigError, split_arguments
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
 
     try:
@@ -44,7 +43,7 @@ def run(
         run_dir = open_run_dir(
             out or default_run_dir(config.name, config.output_root), "run", config, seed=config.seed
         )
-    except (ConfigError, RunDirError, typer.BadParameter) as exc:
+    except (ConfigError, RunDirError) as exc:
         raise fail(str(exc)) from None
     console.print(f"quickstart -> {run_dir.path}")
     result = run_quickstart(config, run_dir.path, on_stage=lambda stage: console.print(f"[bold]·[/] {stage}"))

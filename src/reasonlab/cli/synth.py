@@ -7,7 +7,7 @@ import os
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -20,13 +20,14 @@ from reasonlab.plugins import PluginError
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
-from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, trace_styles
+from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
+from reasonlab.runs.config import ConfigError, config_from_arguments
 from reasonlab.synth.check import trace_many
+from reasonlab.synth.config import SynthConfig, TracesConfig, knob_overrides, mix_overrides
 from reasonlab.synth.dataset import Selection, describe_shares, length_table, select, selection_token_shares
 from reasonlab.synth.drills import make_drills
-from reasonlab.synth.generate import Mixture, MixtureError, iter_traced, parse_knobs, parse_mix
+from reasonlab.synth.generate import Mixture, MixtureError, iter_traced
 from reasonlab.synth.records import (
-    PUZZLE_FORMATS,
     RECORD_FORMATS,
     read_records,
     sft_record,
@@ -35,33 +36,43 @@ from reasonlab.synth.records import (
 )
 from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
+Settings = TypeVar("Settings", SynthConfig, TracesConfig)
 _AUTO = "auto"
+_CONFIG_SUFFIXES = (".yaml", ".yml")
 _NONE = "none"
 
-WorkersOption = Annotated[int, typer.Option(help="Worker processes (default: every core).")]
+# Unset options are None, so that only the options given override a config's values.
+WorkersOption = Annotated[int | None, typer.Option(help="Worker processes (default: every core).")]
 TokenizerOption = Annotated[
-    str,
+    str | None,
     typer.Option(
-        help="Tokenizer for the budget: a Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) or 'none'."
+        help="Tokenizer for the budget: a Hugging Face tokenizer path, 'tekken', 'auto' (tekken if installed) "
+        "or 'none'. [default: auto]"
     ),
 ]
 BudgetOption = Annotated[
-    int, typer.Option(help="Generation budget in tokens; a trace may use it minus the prompt.")
+    int | None,
+    typer.Option(
+        help=f"Generation budget in tokens; a trace may use it minus the prompt. [default: {GENERATION_BUDGET}]"
+    ),
 ]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds before a puzzle is given up.")]
+TimeoutOption = Annotated[
+    float | None, typer.Option(help="Seconds before a puzzle is given up. [default: 5]")
+]
 StyleOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         help=f"Trace style: {' or '.join(TRACE_STYLES)} (stepwise: procedures a model can execute, each "
-        "line a documented step, audited; compact: the original short proofs)."
+        f"line a documented step, audited; compact: the original short proofs). [default: {DEFAULT_STYLE}]"
     ),
 ]
 
 
-def _check_style(style: str) -> str:
-    if style not in trace_styles():  # a plugin may add a style
-        raise fail(f"--style must be one of {', '.join(trace_styles())}, not {style!r}")
-    return style
+def _settings(config_class: type[Settings], arguments: list[str], options: dict) -> Settings:
+    try:
+        return config_from_arguments(config_class, arguments, options)
+    except (ConfigError, PluginError) as exc:
+        raise fail(str(exc)) from None
 
 
 def _default_avoid() -> list[Path]:
@@ -157,60 +168,79 @@ def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBud
 
 
 def synth(
-    n: Annotated[int, typer.Option("--n", help="How many rows to write.", min=1)],
+    arguments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="CONFIG.yaml (optional) then key=value overrides, e.g. n=5000 out=train.jsonl mix.bit=0.3 "
+            "knobs.gravity.n_examples=5 ray=local (fields: reasonlab.synth.config.SynthConfig). The options "
+            "below set the same fields and win over both.",
+            show_default=False,
+        ),
+    ] = None,
+    n: Annotated[int | None, typer.Option("--n", help="How many rows to write.", min=1)] = None,
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--out",
             "-o",
             help="FILE.csv (puzzles: id,prompt,answer) or FILE.jsonl / FILE.parquet (SFT records).",
         ),
-    ],
-    seed: Annotated[int, typer.Option(help="Same seed, same rows, whatever the number of workers.")] = 0,
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Same seed, same rows, whatever the number of workers. [default: 0]")
+    ] = None,
     mix: Annotated[
         str | None,
         typer.Option(help="Family weights, e.g. 'bit=0.3,gravity=1' (default: every family alike)."),
     ] = None,
-    workers: WorkersOption = 0,
-    tokenizer: TokenizerOption = _AUTO,
-    budget: BudgetOption = GENERATION_BUDGET,
+    workers: WorkersOption = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Fan the work out over Ray: 'local' (a cluster on this machine), 'auto' (the cluster this "
+            "machine belongs to) or ray://host:10001; same rows as the local run."
+        ),
+    ] = None,
+    tokenizer: TokenizerOption = None,
+    budget: BudgetOption = None,
     stats_every: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Count the tokens of about one row in N for the length table (1: every row). Every row "
-            "is held to the budget either way: a row is also counted when its bytes do not prove it fits.",
+            f"is held to the budget either way: a row is also counted when its bytes do not prove it fits. [default: {SYNTH_STATS_EVERY}]",
             min=1,
         ),
-    ] = SYNTH_STATS_EVERY,
+    ] = None,
     avoid: Annotated[
         list[Path] | None,
         typer.Option(
             help="CSV whose prompts are never emitted (default: $REASONLAB_DEV_CSV or ../shared/data/wonderland/dev.csv if present)."
         ),
     ] = None,
-    timeout_per_puzzle: TimeoutOption = 5.0,
+    timeout_per_puzzle: TimeoutOption = None,
     verify_with_solver: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="Compact style only: solve every puzzle and keep it only when the solver's vote is the "
             "generator's answer (slower: bit and symbolic equations are otherwise traced from the generator's "
-            "own rule). Stepwise traces never use a generator's rule."
+            "own rule). Stepwise traces never use a generator's rule.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     knob: Annotated[
         list[str] | None,
         typer.Option(help="A generator setting, FAMILY.KNOB=NUMBER (repeatable), e.g. gravity.n_examples=5."),
     ] = None,
-    style: StyleOption = DEFAULT_STYLE,
+    style: StyleOption = None,
     drills: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Also write N drill records (catalog questions and answers, marked drill=true, before the "
             "traces) from the drill sources of the mixture's families in this style; families without "
             "one are listed.",
             min=0,
         ),
-    ] = 0,
+    ] = None,
 ) -> None:
     """Generate puzzles in the competition's exact format, each with a proven step-by-step trace.
 
@@ -218,36 +248,57 @@ def synth(
     the grader's extraction reads that answer, verify accepts it, and it fits the token budget.
     CSV outputs keep every new puzzle.
     """
-    if out.suffix not in RECORD_FORMATS + PUZZLE_FORMATS:
-        raise fail(f"--out must end in {', '.join(RECORD_FORMATS + PUZZLE_FORMATS)}, not {out.name!r}")
-    _check_style(style)
-    if drills and out.suffix not in RECORD_FORMATS:
-        raise fail("--drills needs an SFT output (.jsonl or .parquet)")
-    avoid = avoid if avoid is not None else _default_avoid()
+    options = {
+        "n": n,
+        "out": out,
+        "seed": seed,
+        "workers": workers,
+        "ray": ray,
+        "tokenizer": tokenizer,
+        "budget": budget,
+        "stats_every": stats_every,
+        "avoid": avoid,
+        "timeout_per_puzzle": timeout_per_puzzle,
+        "verify_with_solver": verify_with_solver,
+        "style": style,
+        "drills": drills,
+    }
+    arguments = [*(arguments or []), *mix_overrides(mix or ""), *knob_overrides(knob or [])]
+    run_synth(_settings(SynthConfig, arguments, options))
+
+
+def run_synth(config: SynthConfig) -> None:
+    """``synth`` with its settings validated: generate, select, write and report."""
+    out = config.out
+    if config.drills and not config.records:
+        raise fail("drills need an SFT output (.jsonl or .parquet)")
+    avoid = config.avoid if config.avoid is not None else _default_avoid()
     refuse_bad_outputs([out], avoid)
     try:
-        mixture = Mixture.resolve(parse_mix(mix) if mix else None)
-        knobs = parse_knobs(knob or [])
+        mixture = Mixture.resolve(config.mix)
     except (MixtureError, PluginError) as exc:
         raise fail(str(exc)) from None
     if mixture.without_generator:
         warn(f"no generator yet (left out): {', '.join(mixture.without_generator)}")
-    records = out.suffix in RECORD_FORMATS
-    token_budget = _token_budget(tokenizer, budget, stats_every) if records else None
+    records = config.records
+    token_budget = _token_budget(config.tokenizer, config.budget, config.stats_every) if records else None
     avoid_prompts = _avoided_prompts(avoid)
-    workers = workers or default_workers()
+    n, style = config.n, config.style
     start = time.perf_counter()
     stream = iter_traced(
-        seed,
+        config.seed,
         mixture,
-        workers=workers,
-        knobs=knobs,
-        timeout=timeout_per_puzzle,
+        workers=config.workers or default_workers(),
+        ray_address=config.ray,
+        knobs=config.knobs,
+        timeout=config.timeout_per_puzzle,
         traced=records,
         token_budget=token_budget,
-        verify_with_solver=verify_with_solver,
+        verify_with_solver=config.verify_with_solver,
         style=style,
     )
+    if config.ray:
+        console.print(f"fanning out over Ray {config.ray}")
     # closing() stops the workers as soon as enough rows are kept
     with closing(stream), progress_bar("synthesizing", n) as advance:
         chosen = select(
@@ -259,7 +310,7 @@ def synth(
             on_progress=advance,
         )
     elapsed = time.perf_counter() - start
-    drilled = make_drills(mixture, style, drills, seed) if drills else None
+    drilled = make_drills(mixture, style, config.drills, config.seed) if config.drills else None
     if records:
         # drills first: "memorise, then execute"
         write_records([*(drilled.records if drilled else ()), *(sft_record(t) for t in chosen.kept)], out)
@@ -269,7 +320,7 @@ def synth(
     if drilled is not None:
         made = ", ".join(f"{name} {count}" for name, count in drilled.per_family.items()) or "none"
         console.print(
-            f"drills: {len(drilled.records)} of {drills} ({made})"
+            f"drills: {len(drilled.records)} of {config.drills} ({made})"
             + (
                 f"; no {style} drill source for {', '.join(drilled.without_source)}"
                 if drilled.without_source
@@ -283,21 +334,48 @@ def synth(
 
 
 def traces(
-    input_csv: Annotated[Path, typer.Argument(help="Labelled competition CSV (id,prompt,answer).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.jsonl or FILE.parquet of SFT records.")],
-    workers: WorkersOption = 0,
-    tokenizer: TokenizerOption = _AUTO,
-    budget: BudgetOption = GENERATION_BUDGET,
-    timeout_per_puzzle: TimeoutOption = 5.0,
-    style: StyleOption = DEFAULT_STYLE,
+    arguments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="INPUT.csv (labelled competition rows: id,prompt,answer) and/or CONFIG.yaml, then key=value "
+            "overrides, e.g. input=dev.csv out=real.jsonl style=compact (fields: "
+            "reasonlab.synth.config.TracesConfig). The options below set the same fields and win.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="FILE.jsonl or FILE.parquet of SFT records.")
+    ] = None,
+    workers: WorkersOption = None,
+    tokenizer: TokenizerOption = None,
+    budget: BudgetOption = None,
+    timeout_per_puzzle: TimeoutOption = None,
+    style: StyleOption = None,
 ) -> None:
     """SFT records for the real rows with a proven trace (replayed, audited for stepwise, verified).
 
     The other rows are counted by reason and listed in OUT.rejected.csv (id, family, reason, detail).
     """
-    if out.suffix not in RECORD_FORMATS:
-        raise fail(f"--out must end in {' or '.join(RECORD_FORMATS)}, not {out.name!r}")
-    _check_style(style)
+    # A YAML file is the config; any other path is the input CSV (the command's first form).
+    paths = [a for a in arguments or [] if "=" not in a and Path(a).suffix not in _CONFIG_SUFFIXES]
+    if len(paths) > 1:
+        raise fail(f"one input CSV, not {len(paths)}: {', '.join(paths)}")
+    options = {
+        "input": paths[-1] if paths else None,
+        "out": out,
+        "workers": workers,
+        "tokenizer": tokenizer,
+        "budget": budget,
+        "timeout_per_puzzle": timeout_per_puzzle,
+        "style": style,
+    }
+    arguments = [a for a in arguments or [] if a not in paths[-1:]]
+    run_traces(_settings(TracesConfig, arguments, options))
+
+
+def run_traces(config: TracesConfig) -> None:
+    """``traces`` with its settings validated: trace, select, write the records and the rejected rows."""
+    input_csv, out, style = config.input, config.out, config.style
     side = rejected_rows_path(out)
     refuse_bad_outputs([out, side], [input_csv])
     try:
@@ -306,15 +384,14 @@ def traces(
         raise fail(str(exc)) from None
     if not data.has_answers:
         raise fail(f"{input_csv} has no 'answer' column: traces are proven against the gold answers")
-    token_budget = _token_budget(tokenizer, budget)
-    workers = workers or default_workers()
+    token_budget = _token_budget(config.tokenizer, config.budget)
     start = time.perf_counter()
     with progress_bar("tracing", len(data.puzzles)) as advance:
         chosen = select(
             trace_many(
                 data.puzzles,
-                workers=workers,
-                timeout=timeout_per_puzzle,
+                workers=config.workers or default_workers(),
+                timeout=config.timeout_per_puzzle,
                 token_budget=token_budget,
                 style=style,
             ),

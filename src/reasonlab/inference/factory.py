@@ -46,8 +46,17 @@ class BackendConfig(BaseModel):
     chunk_size: int = Field(
         256, ge=1, description="vllm: prompts per engine call (completions are stored after each)."
     )
+    ray: str | None = Field(
+        None,
+        description="solver, hf: shard the rows over a Ray cluster ('local', 'auto' or ray://host:10001), "
+        "one backend replica per cluster CPU.",
+    )
     # openai
     base_url: str | None = None
+    base_urls: list[str] = Field(
+        [],
+        description="openai: several replicas of the model (data parallel); each request goes to the least loaded.",
+    )
     api_key_env: str = "OPENAI_API_KEY"
     require_api_key: bool = Field(False, description="openai: refuse to start when api_key_env is unset.")
     concurrency: int = Field(16, ge=1)
@@ -89,6 +98,7 @@ class BackendConfig(BaseModel):
         "max_retries",
         "api_key_env",
         "require_api_key",
+        "ray",
     )
 
     @field_validator("kind")
@@ -113,6 +123,12 @@ class BackendConfig(BaseModel):
             raise ValueError(f"backend.speculative applies to the hf backend only{hint}")
         if self.kind != "vllm" and self.speculative_config is not None:
             raise ValueError("backend.speculative_config applies to the vllm backend only")
+        if self.ray is not None and self.kind not in ("solver", "hf"):
+            raise ValueError(
+                f"backend.ray shards the solver and hf backends, not {self.kind} (which batches itself)"
+            )
+        if self.base_urls and (self.kind != "openai" or self.base_url is not None):
+            raise ValueError("backend.base_urls: the openai backend's replicas, instead of backend.base_url")
         if (self.speculative == "draft") != (self.draft_model is not None):
             raise ValueError("backend.draft_model is needed by, and only by, backend.speculative=draft")
         return self
@@ -141,6 +157,10 @@ def vllm_engine_args(config: BackendConfig) -> dict[str, Any]:
 
 
 def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
+    if config.ray is not None:
+        from reasonlab.inference.ray_backend import RayBackend
+
+        return RayBackend(config.model_copy(update={"ray": None}), seed=seed, address=config.ray)
     if config.kind not in BACKENDS.builtin_names():
         return BACKENDS.get(config.kind)(config.model, **config.options)
     if config.kind == "solver":
@@ -154,6 +174,7 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
         return OpenAIBackend(
             config.model,
             base_url=config.base_url,
+            base_urls=config.base_urls,
             api_key_env=config.api_key_env,
             require_api_key=config.require_api_key,
             concurrency=config.concurrency,

@@ -1,7 +1,10 @@
 """Configs: a pydantic model filled from YAML, then from ``key=value`` overrides, then hashed.
 
-Overrides use dotted keys for nested fields (``backend.max_tokens=64``); values are parsed as YAML
-scalars (``true``, ``3``, ``0.5``, ``[a, b]``, ``null``), so they get the types the model expects.
+Every command that takes settings reads them here, with one grammar: ``COMMAND [CONFIG.yaml]
+[key=value ...]`` (:func:`split_arguments`), defaults < YAML < overrides < the command's own options
+(:func:`load_config`). Overrides use dotted keys for nested fields (``backend.max_tokens=64``); values
+are parsed as YAML scalars (``true``, ``3``, ``0.5``, ``[a, b]``, ``null``), so they get the types the
+model expects, and a key the model does not know is an error that names it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,20 @@ Config = TypeVar("Config", bound=BaseModel)
 
 class ConfigError(ValueError):
     pass
+
+
+def split_arguments(arguments: Iterable[str]) -> tuple[Path | None, list[str]]:
+    """A command's positional arguments: at most one CONFIG path, then ``key=value`` overrides."""
+    config = None
+    overrides = []
+    for argument in arguments:
+        if "=" in argument:
+            overrides.append(argument)
+        elif config is None:
+            config = Path(argument)
+        else:
+            raise ConfigError(f"{argument!r}: expected key=value (only one config file may be given)")
+    return config, overrides
 
 
 def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
@@ -75,12 +92,15 @@ def load_config(
     path: str | Path | None = None,
     overrides: Iterable[str] = (),
     defaults: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Defaults, then the YAML file, then overrides, validated by ``model`` (errors name the field)."""
+    """Defaults, then the YAML file, then overrides, then ``options`` (the values of a command's own
+    ``--options``, those given only), validated by ``model`` (errors name the field)."""
     data = dict(defaults or {})
     if path is not None:
         data = deep_merge(data, read_yaml(path))
     data = deep_merge(data, parse_overrides(overrides))
+    data = deep_merge(data, options or {})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -90,6 +110,16 @@ def load_config(
             for error in exc.errors()
         )
         raise ConfigError(f"{source}: {problems}") from None
+
+
+def config_from_arguments(
+    model: type[Config], arguments: Iterable[str], options: Mapping[str, Any] | None = None
+) -> Config:
+    """A command's settings from its arguments (``[CONFIG.yaml] [key=value ...]``) and its own options
+    (those left at None were not given, so the file's or the default value stands)."""
+    path, overrides = split_arguments(arguments)
+    given = {key: value for key, value in (options or {}).items() if value is not None}
+    return load_config(model, path, overrides, options=given)
 
 
 def config_hash(config: BaseModel | Mapping[str, Any], *, exclude: Iterable[str] = ()) -> str:

@@ -32,12 +32,12 @@ import random
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from itertools import count
 
 from reasonlab.puzzles.families import (
     FAMILY_NAMES,
     Generator,
     SolvedGenerator,
-    family_names,
     get_family,
     prepare_all,
 )
@@ -46,54 +46,15 @@ from reasonlab.puzzles.trace_style import DEFAULT_STYLE
 from reasonlab.puzzles.types import Puzzle, Solution
 from reasonlab.synth.check import TracedPuzzle, can_generate, check_budget, trace_puzzle
 from reasonlab.synth.tokens import TokenBudget, cached_counter
-from reasonlab.workers import worker_pool
+from reasonlab.workers import ordered_on_ray, worker_pool
 
 
 class MixtureError(ValueError):
     pass
 
 
-def parse_mix(text: str) -> dict[str, float]:
-    """``"bit=0.3,gravity=1"`` -> weights by family name (relative; they need not sum to 1)."""
-    weights: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in family_names():
-            raise MixtureError(
-                f"bad mixture item {item!r}: expected FAMILY=WEIGHT with FAMILY one of {', '.join(family_names())}"
-            )
-        try:
-            weight = float(value)
-        except ValueError:
-            raise MixtureError(f"bad weight in {item!r}: not a number") from None
-        if weight < 0:
-            raise MixtureError(f"bad weight in {item!r}: negative")
-        weights[name] = weight
-    return weights
-
-
-def parse_knobs(items: list[str]) -> dict[str, dict[str, int | float]]:
-    """``["gravity.n_examples=5", "unit.factor=1.5"]`` -> keyword arguments of each family's ``generate``."""
-    knobs: dict[str, dict[str, int | float]] = {}
-    for item in items:
-        target, sep, value = item.partition("=")
-        family, dot, knob = target.strip().partition(".")
-        if not (sep and dot and knob) or family not in family_names():
-            raise MixtureError(f"bad knob {item!r}: expected FAMILY.KNOB=NUMBER, e.g. gravity.n_examples=5")
-        try:
-            number: int | float = int(value)
-        except ValueError:
-            try:
-                number = float(value)
-            except ValueError:
-                raise MixtureError(f"bad knob {item!r}: {value!r} is not a number") from None
-        _check_knob(family, knob)
-        knobs.setdefault(family, {})[knob] = number
-    return knobs
-
-
-def _check_knob(family: str, knob: str) -> None:
+def check_knob(family: str, knob: str) -> None:
+    """Refuse a knob that ``family``'s generator does not take (its keyword-only parameters)."""
     generator = get_family(family)
     if not isinstance(generator, Generator):
         raise MixtureError(f"{family} has no generator yet, so no knob {knob!r}")
@@ -170,6 +131,7 @@ def _prepare(mixture: Mixture) -> None:
 
 def _traced_chunk(args) -> list[TracedPuzzle]:
     seed, start, stop, mixture, knobs, timeout, traced, token_budget, verify_with_solver, style = args
+    _prepare(mixture)  # a no-op in forked workers (built before the fork); once per Ray worker process
     fast_path = traced and style == "compact" and not verify_with_solver
     out = []
     for index in range(start, stop):
@@ -188,6 +150,7 @@ def iter_traced(
     mixture: Mixture,
     *,
     workers: int | None = None,
+    ray_address: str | None = None,
     knobs: Mapping[str, Mapping] | None = None,
     timeout: float | None = 5.0,
     chunk_size: int = 200,
@@ -204,7 +167,9 @@ def iter_traced(
     the module docstring): slower, and only puzzles where solver and generator agree are traced. It
     concerns the ``compact`` style only: other styles never use a generator's rule.
 
-    Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops.
+    Work runs ``workers`` chunks ahead of the consumer, so little is wasted when it stops. With
+    ``ray_address`` the chunks are Ray tasks on that cluster instead of local processes (see
+    :func:`reasonlab.workers.ordered_on_ray`): the same chunks, the same rows, in the same order.
     """
     workers = workers or default_workers()
     _prepare(mixture)
@@ -227,6 +192,10 @@ def iter_traced(
             style,
         )
 
+    if ray_address is not None:
+        for rows in ordered_on_ray(_traced_chunk, map(chunk_args, count()), address=ray_address):
+            yield from rows
+        return
     if workers <= 1:
         k = 0
         while True:

@@ -1,4 +1,4 @@
-"""Monitoring: TensorBoard and MLflow through the Trainer's own integrations, throughput, a Rich display.
+"""Monitoring: TensorBoard and MLflow through the Trainer's own integrations, throughput, TRL's Rich display.
 
 MLflow defaults to a local file store (``<output_root>/mlruns``, browse it with ``mlflow ui
 --backend-store-uri <output_root>/mlruns``): no server, and an order of magnitude faster to open than a
@@ -53,59 +53,6 @@ class ThroughputCallback(TrainerCallback):
         self._last = (now, tokens)
 
 
-class RichProgress(TrainerCallback):
-    """One progress bar over the optimiser steps, with the latest loss, reward, lr and throughput beside it."""
-
-    _SHOWN = ("loss", "reward", "eval_loss", "learning_rate", "grad_norm", "tokens_per_second")
-
-    def __init__(self):
-        self._progress = None
-        self._task = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        if not state.is_world_process_zero:
-            return
-        self._progress = Progress(
-            TextColumn("[bold]training"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[status]}"),
-            console=Console(stderr=True),
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(
-            "training", total=state.max_steps, completed=state.global_step, status=""
-        )
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self._progress is not None:
-            self._progress.update(self._task, completed=state.global_step)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if self._progress is None or not logs:
-            return
-        shown = [f"{k} {logs[k]:.4g}" for k in self._SHOWN if isinstance(logs.get(k), int | float)]
-        if shown:
-            self._progress.update(self._task, status=" · ".join(shown))
-
-    def on_train_end(self, args, state, control, **kwargs):
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
 def quiet_library_progress(spec: TrackingSpec) -> None:
     """With the Rich display on, the libraries' own tqdm bars (tokenizing, loading, saving) are noise."""
     if spec.rich_progress:
@@ -117,11 +64,14 @@ def quiet_library_progress(spec: TrackingSpec) -> None:
 
 
 def attach_monitoring(trainer, spec: TrackingSpec) -> None:
-    """Throughput first (so every logger records it) and, if asked, the Rich display instead of tqdm."""
+    """Throughput first (so every logger, TRL's Rich display included, records it) and, if asked, TRL's Rich
+    display (a step bar and a table of the latest logs) instead of tqdm. TRL has no throughput callback
+    (``num_tokens`` is a count, not a rate), so that one stays ours."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from trl.trainer.callbacks import RichProgressCallback
 
     trainer.callback_handler.callbacks.insert(0, ThroughputCallback())
     if spec.rich_progress:
         trainer.remove_callback(ProgressCallback)
         trainer.remove_callback(PrinterCallback)
-        trainer.add_callback(RichProgress())
+        trainer.add_callback(RichProgressCallback())
