@@ -4,7 +4,7 @@
 
 Solves, traces and replays every bit row in one process (wall and CPU seconds are both printed: on a
 shared machine CPU seconds say what the solver costs) and grades with the grader's own comparison
-(reasonlab.scoring.metric.verify).
+(reasonlab.grader.verify).
 ``--generated N`` also measures generator -> solver agreement on N generated puzzles.
 """
 
@@ -19,10 +19,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from reasonlab.grader import extract, verify
 from reasonlab.puzzles.families.bit import FAMILY
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import extract, verify
 
 DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wonderland" / "dev.csv"
 

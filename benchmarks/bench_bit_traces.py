@@ -19,14 +19,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from reasonlab.grader import MAX_TOKENS, extract, verify
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.families.bit import FAMILY
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.trace_style import get_tracer
 from reasonlab.puzzles.traces.contract import DEFAULT_WINDOW, contract_violations
-from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
-from reasonlab.synth.tokens import GENERATION_BUDGET, cached_counter
+from reasonlab.synth.tokens import cached_counter
 
 DEFAULT_CSV = Path(
     os.environ.get(
@@ -71,7 +71,7 @@ def main() -> None:
         turn = assistant_text(trace, tracer.replay(instance, trace))
         prompt_count, turn_count = counter.count([user_prompt(puzzle.prompt), turn])
         turn_tokens.append(turn_count)
-        if prompt_count + turn_count > GENERATION_BUDGET:
+        if prompt_count + turn_count > MAX_TOKENS:
             outcomes["over budget"] += 1
         elif not verify(puzzle.answer, extract(turn)):
             outcomes["wrong answer"] += 1

@@ -3,7 +3,7 @@
     python benchmarks/bench_equation.py [--csv PATH] [--generated N] [--seed S]
 
 Solves and traces every equation row in one process and grades with the grader's own comparison
-(reasonlab.scoring.metric.verify). "Unanswerable" rows are those whose gold answer uses a character
+(reasonlab.grader.verify). "Unanswerable" rows are those whose gold answer uses a character
 that appears nowhere in the prompt (a digit symbol never shown): no solver can write them.
 ``--generated N`` also measures generator -> solver agreement on N generated deducible puzzles;
 ``--cross-validate`` the accuracy with priors learned on the other half of the rows (the shipped
@@ -20,10 +20,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from reasonlab.grader import extract, verify
 from reasonlab.puzzles.families.equation import FAMILY, learn_priors
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import extract, verify
 
 DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wonderland" / "dev.csv"
 

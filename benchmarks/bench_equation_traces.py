@@ -17,12 +17,12 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from reasonlab.grader import MAX_TOKENS, verify
 from reasonlab.puzzles.audit import audit_trace
 from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.trace_style import get_tracer
-from reasonlab.scoring.metric import verify
-from reasonlab.synth.tokens import GENERATION_BUDGET, cached_counter
+from reasonlab.synth.tokens import cached_counter
 
 DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wonderland" / "dev.csv"
 
@@ -53,7 +53,7 @@ def main() -> None:
             continue
         tokens, prompt_tokens = counter.count([text, puzzle.prompt])
         lengths[subtype].append(tokens)
-        over = tokens > GENERATION_BUDGET - prompt_tokens
+        over = tokens > MAX_TOKENS - prompt_tokens
         counts["over budget"] += over
         broken = not audit_trace(puzzle.prompt, text, tracer).ok
         counts["audit failed"] += broken
@@ -68,7 +68,7 @@ def main() -> None:
         tracer.trace(instance)
         warm[FAMILY.subtype(instance)] += time.perf_counter() - start
 
-    print(f"tokenizer: {counter.name}; budget {GENERATION_BUDGET} minus the prompt")
+    print(f"tokenizer: {counter.name}; budget {MAX_TOKENS} minus the prompt")
     header = "subtype | rows | traced-correct | no trace | wrong | audit failed | over budget | tokens median/p95/max | traces/s first pass | traces/s warm"
     print(header)
     print("|".join("---" for _ in header.split("|")))

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from reasonlab.analysis.bench import agreement, choice_agreement, greedy_choices, measure
+from reasonlab.grader import extract, verify
 from reasonlab.inference.base import GenerationSettings, generate_all
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import puzzle_requests
@@ -35,7 +36,6 @@ from reasonlab.models.tiny import build_tokenizer
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.evaluate import data_path, load_eval_config
-from reasonlab.scoring.metric import extract, verify
 
 
 def save_llama(directory: Path, *, hidden: int, layers: int, intermediate: int, seed: int) -> Path:

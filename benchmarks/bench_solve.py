@@ -2,7 +2,7 @@
 
     python benchmarks/bench_solve.py [--csv PATH] [--workers N] [--repeat K]
 
-Accuracy uses the grader's own comparison (reasonlab.scoring.metric.verify). With --repeat, the wall
+Accuracy uses the grader's own comparison (reasonlab.grader.verify). With --repeat, the wall
 time is the median of K runs.
 """
 

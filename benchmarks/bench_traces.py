@@ -25,11 +25,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from reasonlab.grader import MAX_TOKENS
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.synth.check import Rejection, trace_many
 from reasonlab.synth.dataset import select
 from reasonlab.synth.generate import Mixture, iter_traced
-from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY, TokenBudget, cached_counter
+from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TokenBudget, cached_counter
 
 
 def _p95(values: list[int]) -> float:
@@ -37,7 +38,7 @@ def _p95(values: list[int]) -> float:
 
 
 def dev_table(puzzles, style: str, tokenizer: str, workers: int) -> list[str]:
-    budget = TokenBudget(tokenizer, GENERATION_BUDGET, stats_every=1)
+    budget = TokenBudget(tokenizer, MAX_TOKENS, stats_every=1)
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for row in trace_many(puzzles, workers=workers, timeout=10.0, token_budget=budget, style=style):
         groups[row.family or "?", row.subtype or "-"].append(row)
@@ -82,7 +83,7 @@ def _synth(style: str, workers: int, n: int, budget: TokenBudget):
 def synth_rate(style: str, workers: int, n: int, tokenizer: str) -> str:
     """Wall rate on ``workers`` processes, and the CPU cost per row in one process (what ``workers``
     idle cores would reach: the machine may be shared)."""
-    budget = TokenBudget(tokenizer, GENERATION_BUDGET, stats_every=SYNTH_STATS_EVERY)
+    budget = TokenBudget(tokenizer, MAX_TOKENS, stats_every=SYNTH_STATS_EVERY)
     start = time.perf_counter()
     chosen = _synth(style, workers, n, budget)
     wall = time.perf_counter() - start
@@ -115,9 +116,7 @@ def main() -> None:
     puzzles = read_puzzles(args.dev).puzzles[: args.limit]
     counter = cached_counter(args.tokenizer)
     print(f"load average at start: {os.getloadavg()[0]:.1f}; tokenizer: {counter.name}")
-    print(
-        f"\nTraces on {args.dev.name} ({len(puzzles)} rows; budget {GENERATION_BUDGET} minus each prompt)\n"
-    )
+    print(f"\nTraces on {args.dev.name} ({len(puzzles)} rows; budget {MAX_TOKENS} minus each prompt)\n")
     print(
         "| family | subtype | style | rows | traced-correct | exact gold string | median tokens | p95 | max | "
         "within budget | rows without a trace |"

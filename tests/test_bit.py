@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from reasonlab.grader import extract, verify
 from reasonlab.puzzles.families import family_of
 from reasonlab.puzzles.families.bit import FAMILY, BitInstance, bits, render
 from reasonlab.puzzles.families.bit_grammar import (
@@ -18,7 +19,6 @@ from reasonlab.puzzles.families.bit_grammar import (
     rule_count,
 )
 from reasonlab.puzzles.types import Puzzle, Status
-from reasonlab.scoring.metric import extract, verify
 
 # Ten varied inputs (every bit position takes both values several times) and a query.
 INPUTS = (

@@ -196,10 +196,10 @@ def test_registered_as_the_bit_stepwise_tracer():
 
 def test_dev_rows_are_traced_correctly_within_the_budget(dev_puzzles):
     pytest.importorskip("mistral_common")
+    from reasonlab.grader import MAX_TOKENS, extract, verify
     from reasonlab.prompting import user_prompt
-    from reasonlab.scoring.metric import extract, verify
     from reasonlab.synth.records import assistant_text
-    from reasonlab.synth.tokens import GENERATION_BUDGET, cached_counter
+    from reasonlab.synth.tokens import cached_counter
 
     counter = cached_counter("tekken")
     rows = [p for p in dev_puzzles if FAMILY.matches(p.prompt)]
@@ -212,5 +212,5 @@ def test_dev_rows_are_traced_correctly_within_the_budget(dev_puzzles):
         answer = STEPWISE.replay(instance, trace)
         turn = assistant_text(trace, answer)
         prompt_tokens, turn_tokens = counter.count([user_prompt(puzzle.prompt), turn])
-        good += verify(puzzle.answer, extract(turn)) and prompt_tokens + turn_tokens <= GENERATION_BUDGET
+        good += verify(puzzle.answer, extract(turn)) and prompt_tokens + turn_tokens <= MAX_TOKENS
     assert good / len(rows) >= 0.985

@@ -6,12 +6,12 @@ from collections import Counter
 
 import pytest
 
+from reasonlab.grader import verify
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
 from reasonlab.puzzles.families import get_family
 from reasonlab.puzzles.families.numeral import to_roman
 from reasonlab.puzzles.solve import solve_prompt
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import verify
 
 GRAVITY = (
     "In Alice's Wonderland, the gravitational constant has been secretly changed. Here are some example observations:\n"

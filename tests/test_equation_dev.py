@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from reasonlab.grader import verify
 from reasonlab.puzzles.families.equation import FAMILY
-from reasonlab.scoring.metric import verify
 
 # measured (shipped priors, learned on all of dev.csv): numeric-deduce 0.969, numeric-guess 0.516,
 # symbolic-deduce 0.741, symbolic-guess 0.361; out of sample (2-fold, benchmarks/bench_equation.py

@@ -7,12 +7,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from reasonlab.grader import extract, verify
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.families._synthesis import TraceError
 from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.puzzles.families.equation_synth import INTRO, SUBTYPES
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import extract, verify
 
 
 def generated(seed: int, subtype: str, n: int):

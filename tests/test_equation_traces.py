@@ -8,13 +8,13 @@ import random
 
 import pytest
 
+from reasonlab.grader import verify
 from reasonlab.puzzles.audit import audit_trace
 from reasonlab.puzzles.families._synthesis import TraceError
 from reasonlab.puzzles.families.equation import FAMILY, Equation
 from reasonlab.puzzles.families.equation_numeric import consistent_rules
 from reasonlab.puzzles.families.equation_rules import INVENTORY, RULES_BY_NAME, Rule
 from reasonlab.puzzles.trace_style import get_tracer
-from reasonlab.scoring.metric import verify
 
 HEADER = (
     "In Alice's Wonderland, a secret set of transformation rules is applied to equations. "

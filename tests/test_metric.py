@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpora.metric_cases import CASES, LEGACY_CASES
-from reasonlab.scoring.metric import NOT_FOUND, extract, is_correct, score, verify
+from reasonlab.grader import NOT_FOUND, extract, is_correct, score, verify
 
 
 def test_corpus_is_large_enough():

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
+from reasonlab.grader import extract, verify
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles import trace_style
 from reasonlab.puzzles.audit import audit_trace, match_step
@@ -25,7 +26,6 @@ from reasonlab.puzzles.families.numeral import to_roman
 from reasonlab.puzzles.trace_style import find_drills, find_tracer, get_tracer
 from reasonlab.puzzles.traces import arithmetic
 from reasonlab.puzzles.types import Solution, Status
-from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection, trace_puzzle
 from reasonlab.synth.drills import make_drills, shares
 from reasonlab.synth.generate import Mixture, generate_one, iter_traced

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
+from reasonlab.grader import extract, verify
 from reasonlab.prompting import render_chat, user_prompt
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.runs.config import ConfigError, load_config
-from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection, check_budget, trace_puzzle
 from reasonlab.synth.config import SynthConfig, knob_overrides, mix_overrides
 from reasonlab.synth.dataset import length_table, select

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonlab.cli.main import app
+from reasonlab.grader import extract, verify
 from reasonlab.prompting import BOXED_SUFFIX
 from reasonlab.puzzles.families import get_family
 from reasonlab.puzzles.families.equation_priors import default_priors
 from reasonlab.puzzles.families.equation_symbolic import solve_given
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.check import Rejection
 from reasonlab.synth.generate import Mixture, generate_solved_one, iter_traced
 from reasonlab.synth.records import read_records

@@ -11,9 +11,9 @@ from collections import Counter
 
 import pytest
 
+from reasonlab.grader import verify
 from reasonlab.puzzles.families import FAMILY_NAMES, get_family
 from reasonlab.puzzles.types import Status
-from reasonlab.scoring.metric import verify
 from reasonlab.synth.check import Rejection, can_generate, check_trace, trace_puzzle
 
 # Families whose solvers are fast enough to check 10,000 puzzles in the always-on suite.

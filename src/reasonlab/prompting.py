@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
-BOXED_SUFFIX = "Please put your final answer inside `\\boxed{}`. For example: `\\boxed{your answer}`"
+from reasonlab.grader import BOXED_SUFFIX
+
 CHAT_TEMPLATE_FILE = "nemotron3_chat_template.jinja"
 
 

@@ -175,7 +175,8 @@ def sft_stage(
     config: QuickstartConfig, model: str, lora: LoraSpec, train: SFTSpec, data: Path, out: Path
 ) -> Path:
     """Train through the one SFT code path; reuse the stage's output if it is already there."""
-    from reasonlab.training.sft import ADAPTER, MODEL, run_sft
+    from reasonlab.training.base import ADAPTER, MODEL
+    from reasonlab.training.sft import run_sft
 
     done = out / (ADAPTER if lora.enabled else MODEL)
     if (done / ("adapter_config.json" if lora.enabled else "config.json")).is_file():

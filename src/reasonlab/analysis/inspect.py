@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reasonlab.grader import MAX_TOKENS
 from reasonlab.submission.architecture import (
     ATTENTION,
     COMPETITION_MODEL,
@@ -38,7 +39,7 @@ from reasonlab.submission.architecture import (
 from reasonlab.training.targets import NATIVE, PER_EXPERT, PRESETS, nemotron_targets
 
 COMPETITION_CONFIG = "nemotron-3-nano-30b-a3b.json"
-DEFAULT_CONTEXT = 7680  # the grader's max_tokens
+DEFAULT_CONTEXT = MAX_TOKENS
 DEFAULT_BATCH = 64  # the grader's max_num_seqs
 DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 ADAPTER_BYTES = DTYPE_BYTES["float32"]

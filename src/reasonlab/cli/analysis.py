@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, stdout
+from reasonlab.grader import MAX_TOKENS
 
 
 def _count(n: int) -> str:
@@ -62,7 +63,7 @@ def inspect_command(
     ] = None,
     rank: Annotated[int, typer.Option(help="LoRA rank for the trainable-parameter counts.")] = 32,
     batch: Annotated[int, typer.Option(help="Sequences held at once (the grader's max_num_seqs).")] = 64,
-    context: Annotated[int, typer.Option(help="Tokens per sequence for the cache.")] = 7680,
+    context: Annotated[int, typer.Option(help="Tokens per sequence for the cache.")] = MAX_TOKENS,
     dtype: Annotated[
         str, typer.Option(help="Weights and KV-cache dtype: bfloat16, float16, float32.")
     ] = "bfloat16",

@@ -15,6 +15,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from reasonlab.cli._console import console, fail, progress_bar, refuse_bad_outputs, stdout, warn
+from reasonlab.grader import MAX_TOKENS
 from reasonlab.outputs import atomic_output
 from reasonlab.plugins import PluginError
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
@@ -34,7 +35,7 @@ from reasonlab.synth.records import (
     write_puzzles_csv,
     write_records,
 )
-from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
+from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
 Settings = TypeVar("Settings", SynthConfig, TracesConfig)
 _AUTO = "auto"
@@ -53,7 +54,7 @@ TokenizerOption = Annotated[
 BudgetOption = Annotated[
     int | None,
     typer.Option(
-        help=f"Generation budget in tokens; a trace may use it minus the prompt. [default: {GENERATION_BUDGET}]"
+        help=f"Generation budget in tokens; a trace may use it minus the prompt. [default: {MAX_TOKENS}]"
     ),
 ]
 TimeoutOption = Annotated[

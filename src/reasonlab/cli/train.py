@@ -36,9 +36,9 @@ def _load(config_class, path: Path, overrides: list[str] | None):
 
 def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None, resume: bool) -> None:
     from reasonlab.runs.rundir import RunDirError, default_run_dir, open_run_dir
+    from reasonlab.training.base import TrainingError
     from reasonlab.training.data import DataError
     from reasonlab.training.rewards import RewardError
-    from reasonlab.training.sft import TrainingError
     from reasonlab.training.targets import TargetError
 
     config = _load(config_class, path, overrides)

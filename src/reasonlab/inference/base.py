@@ -10,7 +10,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from reasonlab.scoring.metric import FINISH_LENGTH  # noqa: F401 - the completion hit max_tokens: truncated
+from reasonlab.grader import (
+    FINISH_LENGTH,  # noqa: F401 - the completion hit max_tokens: truncated
+    MAX_TOKENS,
+)
 
 FINISH_STOP = "stop"  # the model ended its turn (or a stop string was hit)
 FINISH_ERROR = "error"  # the backend gave up on this request (see Completion.error)
@@ -20,7 +23,7 @@ FINISH_ERROR = "error"  # the backend gave up on this request (see Completion.er
 class GenerationSettings:
     """Sampling settings; the defaults are the grader's (greedy, 7,680 new tokens, thinking on)."""
 
-    max_tokens: int = 7680
+    max_tokens: int = MAX_TOKENS
     temperature: float = 0.0
     top_p: float = 1.0
     enable_thinking: bool = True

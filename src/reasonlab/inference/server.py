@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonlab.grader import MAX_TOKENS
 from reasonlab.inference.base import (
     Arrival,
     Backend,
@@ -188,7 +189,7 @@ def create_app(
     backend: Backend,
     model_name: str,
     *,
-    default_max_tokens: int = 7680,
+    default_max_tokens: int = MAX_TOKENS,
     max_batch: int = 64,
     disconnect_poll_s: float = 0.1,
 ):

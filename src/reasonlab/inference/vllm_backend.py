@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from reasonlab.grader import MAX_LORA_RANK, MAX_MODEL_LEN
 from reasonlab.inference.base import (
     FINISH_LENGTH,
     FINISH_STOP,
@@ -24,8 +25,8 @@ from reasonlab.inference.prompts import prompt_ids, prompt_text, reference_token
 
 # The grader's engine flags (COMPETITION.md).
 GRADER_ENGINE_ARGS = {
-    "max_lora_rank": 32,
-    "max_model_len": 8192,
+    "max_lora_rank": MAX_LORA_RANK,
+    "max_model_len": MAX_MODEL_LEN,
     "max_num_seqs": 64,
     "gpu_memory_utilization": 0.85,
     "enable_prefix_caching": True,

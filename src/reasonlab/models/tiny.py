@@ -23,7 +23,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from reasonlab.prompting import BOXED_SUFFIX, nemotron_chat_template
+from reasonlab.grader import BOXED_SUFFIX
+from reasonlab.prompting import nemotron_chat_template
 
 KINDS = ("nemotron-h", "nemotron-h-dense", "llama")
 # Bump when what a build writes changes, so cached copies are rebuilt.

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import Field
 
 from reasonlab.analysis.bench import BenchPoint, agreement, choice_agreement, greedy_choices, measure
+from reasonlab.grader import extract, verify
 from reasonlab.inference.base import Completion, GenerationSettings
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import puzzle_requests
@@ -31,7 +32,6 @@ from reasonlab.runs.config import load_config, read_yaml
 from reasonlab.runs.evaluate import EvalConfig, default_config_path, select_puzzles
 from reasonlab.runs.rundir import RunDir, open_run_dir, write_json_atomic
 from reasonlab.runs.seeds import seed_everything
-from reasonlab.scoring.metric import extract, verify
 
 # The knob each backend kind sweeps, as a dotted backend setting.
 SWEPT_KNOB = {

@@ -11,12 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from reasonlab.grader import is_correct
 from reasonlab.inference.store import CompletionStore
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.runs.evaluate import COMPLETIONS_FILE, data_path, load_eval_config
 from reasonlab.runs.rundir import CONFIG_FILE, RUN_FILE
-from reasonlab.scoring.metric import is_correct
 from reasonlab.scoring.stats import PairedComparison, paired_comparison
 
 

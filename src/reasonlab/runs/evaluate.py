@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonlab.grader import MAX_TOKENS, extract
 from reasonlab.inference.base import Backend, GenerationSettings, ReferenceScorer
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import puzzle_requests, track_requests
@@ -54,7 +55,6 @@ from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics, group_metri
 from reasonlab.runs.rundir import RunDir, open_run_dir, write_json_atomic
 from reasonlab.runs.scorecard import build_scorecard, ceiling_from_run, solve_inline
 from reasonlab.runs.seeds import seed_everything
-from reasonlab.scoring.metric import extract
 from reasonlab.tracks import EvalRequest, Task
 from reasonlab.tracks.evaluation import pass_at_k_by_task, score_records, task_requests
 
@@ -96,7 +96,7 @@ class DataConfig(BaseModel):
 class GenerationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_tokens: int = Field(7680, ge=1)
+    max_tokens: int = Field(MAX_TOKENS, ge=1)
     temperature: float = Field(0.0, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
     enable_thinking: bool = True

@@ -1,6 +1,6 @@
 """Evaluation metrics per family, per subtype and overall, from a run's stored completions.
 
-Correctness uses the grader's own extraction and comparison (:mod:`reasonlab.scoring.metric`), so these
+Correctness uses the grader's own extraction and comparison (:mod:`reasonlab.grader`), so these
 accuracies equal what ``reasonlab score GOLD.csv RUN_DIR/completions.jsonl`` reports.
 
 Per group:
@@ -29,12 +29,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from reasonlab.grader import MAX_TOKENS, boxed_contents, extract, verify
 from reasonlab.inference.base import FINISH_ERROR, FINISH_LENGTH
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.scoring.metric import boxed_contents, extract, verify
 from reasonlab.scoring.stats import wilson_interval
 
-DEFAULT_BUDGETS = (512, 1024, 2048, 4096, 7680)
+DEFAULT_BUDGETS = (512, 1024, 2048, 4096, MAX_TOKENS)
 
 
 def has_boxed_answer(text: str) -> bool:

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reasonlab.grader import extract, verify
 from reasonlab.inference.base import FINISH_LENGTH
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.metrics import groups_by_family
-from reasonlab.scoring.metric import extract, verify
 
 LEADERBOARD_ROWS = 250
 BOOTSTRAP_DRAWS = 2000

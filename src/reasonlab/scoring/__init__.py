@@ -1,5 +1,2 @@
-"""Scoring: the grader's extraction and verification (pure Python, no torch)."""
-
-from reasonlab.scoring.metric import NOT_FOUND, extract, score, verify
-
-__all__ = ["NOT_FOUND", "extract", "score", "verify"]
+"""Scoring beyond the grader's own rule (which is ``reasonlab.grader``): prediction files, per-family scores,
+statistics, the code sandbox, math-verify, pass@k. Pure Python, no torch."""

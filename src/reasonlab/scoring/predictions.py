@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from reasonlab.grader import FINISH_LENGTH, extract, verify
 from reasonlab.jsonl import read_jsonl
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.scoring.metric import FINISH_LENGTH, extract, verify
 
 
 class PredictionFileError(ValueError):

@@ -19,8 +19,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reasonlab.grader import MAX_LORA_RANK
 from reasonlab.submission.architecture import PEFT_PREFIX, Architecture, ModuleTable, competition_architecture
-from reasonlab.training.targets import MAX_LORA_RANK
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"

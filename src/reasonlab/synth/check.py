@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from reasonlab.grader import extract, verify
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, audit_trace
 from reasonlab.puzzles.classify import UnknownFamilyError, classify
@@ -32,7 +33,6 @@ from reasonlab.puzzles.families import (
 from reasonlab.puzzles.solve import PuzzleTimeout, time_limit
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES, Tracer, find_tracer
 from reasonlab.puzzles.types import Puzzle, Solution
-from reasonlab.scoring.metric import extract, verify
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import TokenBudget, cached_counter
 from reasonlab.workers import worker_pool

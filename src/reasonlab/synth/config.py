@@ -13,11 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator
 
+from reasonlab.grader import MAX_TOKENS
 from reasonlab.puzzles.families import family_names
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, trace_styles
 from reasonlab.synth.generate import check_knob
 from reasonlab.synth.records import PUZZLE_FORMATS, RECORD_FORMATS
-from reasonlab.synth.tokens import GENERATION_BUDGET, SYNTH_STATS_EVERY
+from reasonlab.synth.tokens import SYNTH_STATS_EVERY
 
 AUTO_TOKENIZER = "auto"
 
@@ -39,7 +40,7 @@ class TracingSettings(BaseModel):
         AUTO_TOKENIZER,
         description="Tokenizer for the budget: a Hugging Face path, 'tekken', 'auto' (tekken if installed) or 'none'.",
     )
-    budget: int = Field(GENERATION_BUDGET, ge=1, description="Generation budget in tokens.")
+    budget: int = Field(MAX_TOKENS, ge=1, description="Generation budget in tokens.")
     timeout_per_puzzle: float = Field(5.0, gt=0, description="Seconds before a puzzle is given up.")
 
     @field_validator("style")

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reasonlab.grader import BOX_OPEN
 from reasonlab.outputs import atomic_output, atomic_path
 from reasonlab.prompting import user_prompt
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.scoring.metric import BOX_OPEN
 
 if TYPE_CHECKING:
     from reasonlab.synth.check import TracedPuzzle

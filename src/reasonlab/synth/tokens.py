@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from reasonlab.grader import MAX_TOKENS
+
 #: The grader's ``max_tokens``: what the model may generate, thinking included.
-GENERATION_BUDGET = 7680
 TEKKEN = "tekken"
 _TEKKEN_FILE = "tekken_240911.json"
 #: ``reasonlab synth`` counts about one row in this many exactly, for its length table.
@@ -82,7 +83,7 @@ class TokenBudget:
     """
 
     tokenizer: str
-    budget: int = GENERATION_BUDGET
+    budget: int = MAX_TOKENS
     stats_every: int = 1
 
     def sampled(self, row_id: str) -> bool:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from reasonlab.scoring.metric import FINISH_LENGTH, NOT_FOUND
+from reasonlab.grader import FINISH_LENGTH, NOT_FOUND
 from reasonlab.scoring.pass_at_k import mean_pass_at_k
 from reasonlab.tracks import load_task
 from reasonlab.tracks.request import EvalRequest

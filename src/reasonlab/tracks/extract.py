@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from reasonlab.scoring.metric import NOT_FOUND, extract
+from reasonlab.grader import NOT_FOUND, extract
 from reasonlab.tracks.prepare import LETTERS, boxed_contents_balanced
 from reasonlab.tracks.request import EvalRequest
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from reasonlab.scoring.metric import boxed_contents
+from reasonlab.grader import boxed_contents
 
 LETTERS = "ABCDEFGHIJ"
 _OPTION_LINE = re.compile(r"^\s*([A-J])\.\s*(.*)$")

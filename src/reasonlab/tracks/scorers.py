@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reasonlab.grader import NOT_FOUND
 from reasonlab.scoring.math_answers import math_equivalent
-from reasonlab.scoring.metric import NOT_FOUND
 from reasonlab.scoring.sandbox import Limits, run_program
 from reasonlab.tracks.request import EvalRequest
 from reasonlab.tracks.sources import reasoning_gym_score

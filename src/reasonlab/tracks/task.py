@@ -22,7 +22,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from reasonlab.prompting import BOXED_SUFFIX
+from reasonlab.grader import BOXED_SUFFIX
 from reasonlab.tracks.extract import EXTRACTIONS
 from reasonlab.tracks.prepare import PREPARATIONS
 from reasonlab.tracks.request import EvalRequest

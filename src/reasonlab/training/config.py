@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reasonlab.training.targets import MAX_LORA_RANK, NATIVE, PER_EXPERT
+from reasonlab.grader import MAX_LORA_RANK
+from reasonlab.training.targets import NATIVE, PER_EXPERT
 
 
 class Strict(BaseModel):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reasonlab.training.config import GRPOConfig
-from reasonlab.training.data import load_prompt_dataset, split_eval
-from reasonlab.training.live_lora import adapts_lm_head
-from reasonlab.training.rewards import build_rewards
-from reasonlab.training.sft import (
+from reasonlab.training.base import (
     TrainResult,
     common_training_args,
     prepare_training,
     train_and_save,
 )
+from reasonlab.training.config import GRPOConfig
+from reasonlab.training.data import load_prompt_dataset, split_eval
+from reasonlab.training.live_lora import adapts_lm_head
+from reasonlab.training.rewards import build_rewards
 from reasonlab.training.targets import TargetError
 
 

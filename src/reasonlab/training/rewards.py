@@ -17,8 +17,8 @@ import importlib
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from reasonlab.grader import MAX_TOKENS, boxed_contents, is_correct
 from reasonlab.plugins import PluginError, Registry
-from reasonlab.scoring.metric import boxed_contents, is_correct
 from reasonlab.training.config import RewardSpec
 
 
@@ -37,7 +37,6 @@ class RewardFactory(Protocol):
 
 
 THINK_CLOSE = "</think>"
-GRADER_TOKEN_BUDGET = 7680  # the grader's max_tokens
 
 
 def completion_text(completion) -> str:
@@ -77,7 +76,7 @@ def format_(require_thinking: bool = True) -> Reward:
     return format_reward
 
 
-def conciseness(budget: int = GRADER_TOKEN_BUDGET, free_fraction: float = 0.25) -> Reward:
+def conciseness(budget: int = MAX_TOKENS, free_fraction: float = 0.25) -> Reward:
     """0 up to ``free_fraction`` of the token budget, then falling linearly to -1 at the budget."""
 
     def conciseness_reward(prompts, completions, completion_ids=None, **_) -> list[float]:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reasonlab.grader import MAX_LORA_RANK
+
 NATIVE, PER_EXPERT = "native", "per-expert"
-MAX_LORA_RANK = 32  # the grader's vLLM max_lora_rank
 PARTS = ("attention", "mamba", "shared_experts", "routed_experts", "lm_head")
 PRESETS = {
     "competition": ("mamba", "shared_experts", "routed_experts"),

@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from transformers import TrainerCallback
 
+from reasonlab.grader import MAX_LORA_RANK
 from reasonlab.training.config import GRPOConfig, SFTConfig, Strict
-from reasonlab.training.targets import MAX_LORA_RANK
 
 
 class SearchParam(Strict):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from reasonlab.scoring.metric import BOX_OPEN
+from reasonlab.grader import BOX_OPEN
 
 # Example counts 3-5, equally likely (the development data's shares are within sampling noise of it).
 EVEN_COUNTS: Mapping[int, float] = {3: 1.0, 4: 1.0, 5: 1.0}

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from reasonlab.grader import verify
 from reasonlab.puzzles.families import equation_synth, equation_trace
 from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
@@ -25,7 +26,6 @@ from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
 from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_given, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
-from reasonlab.scoring.metric import verify
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
 _EXAMPLE = re.compile(r"^(\S{5}) = (.*)$", re.M)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from reasonlab.grader import BOX_OPEN
 from reasonlab.puzzles.families._synthesis import TraceError, final_boxed, trace_lines
-from reasonlab.scoring.metric import BOX_OPEN
 
 
 def finished(lines: Iterable[str]) -> str | None:

@@ -1,4 +1,5 @@
-"""The competition grader's answer extraction and comparison, to the letter.
+"""The competition's contract, to the letter: the grader's answer extraction and comparison, the prompt
+suffix, the generation budget and the adapter's largest rank. A leaf: it imports nothing of reasonlab.
 
 Extraction runs over the whole completion (thinking included):
 
@@ -21,6 +22,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+
+# The user turn: the puzzle, a newline, then this instruction.
+BOXED_SUFFIX = "Please put your final answer inside `\\boxed{}`. For example: `\\boxed{your answer}`"
+MAX_TOKENS = 7680  # new tokens per completion (vLLM max_tokens)
+MAX_MODEL_LEN = 8192  # prompt + completion (vLLM max_model_len)
+MAX_LORA_RANK = 32  # vLLM max_lora_rank: a larger adapter does not load
 
 NOT_FOUND = "NOT_FOUND"
 BOX_OPEN = "\\boxed{"
