@@ -69,3 +69,52 @@ def test_vllm_backend_matches_hf_greedy(tmp_path, vllm_python, kind, engine_over
         assert served[row_id]["completion_tokens"] == completion.completion_tokens
         assert served[row_id]["prompt_tokens"] == completion.prompt_tokens
         assert served[row_id]["finish_reason"] == completion.finish_reason
+
+
+SCORER = """
+import json, sys
+from dataclasses import asdict
+from reasonlab.inference.base import GenerationSettings, Request
+from reasonlab.inference.vllm_backend import VllmBackend
+
+if __name__ == "__main__":
+    requests = [Request(**r) for r in json.load(open(sys.argv[2]))]
+    references = json.load(open(sys.argv[3]))
+    backend = VllmBackend(sys.argv[1], max_model_len=2048, enforce_eager=True, dtype="float32")
+    scores = [asdict(s) for s in backend.score_references(requests, references, GenerationSettings())]
+    print("RESULT" + json.dumps(scores))
+"""
+
+
+@pytest.mark.slow
+def test_vllm_prompt_logprobs_score_references_like_hf(tmp_path, vllm_python):
+    """Imitation metrics through vLLM's prompt log-probabilities equal hf's teacher forcing on the tiny llama."""
+    from reasonlab.inference.hf import HfBackend
+    from reasonlab.models.tiny import tiny_model
+
+    model = tiny_model("llama")
+    requests = puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles[:4])
+    references = [
+        f"the number {n}\n{n} = X\n\\boxed{{X}}\n</think>\nThe answer is \\boxed{{X}}."
+        for n in (61, 7, 40, 99)
+    ]
+    (tmp_path / "requests.json").write_text(json.dumps([asdict(r) for r in requests]), encoding="utf-8")
+    (tmp_path / "references.json").write_text(json.dumps(references), encoding="utf-8")
+    (tmp_path / "scorer.py").write_text(SCORER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
+    result = subprocess.run(
+        [vllm_python, str(tmp_path / "scorer.py"), str(model), str(tmp_path / "requests.json"), str(tmp_path / "references.json")],
+        capture_output=True, text=True, env=env, timeout=500,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
+    served = {s["id"]: s["tokens"] for s in json.loads(line[len("RESULT") :])}
+    local = {
+        s.id: s.tokens
+        for s in HfBackend(model, device="cpu").score_references(requests, references, GenerationSettings())
+    }
+    assert set(served) == set(local) == {r.id for r in requests}
+    for row_id, tokens in local.items():
+        assert [(t["start"], t["end"]) for t in served[row_id]] == [(t.start, t.end) for t in tokens]
+        assert [t["logprob"] for t in served[row_id]] == pytest.approx([t.logprob for t in tokens], abs=1e-3)
+        assert [t["agrees"] for t in served[row_id]] == [t.agrees for t in tokens]
