@@ -37,3 +37,11 @@ def test_reproduce_refuses_what_it_cannot_rerun(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps({"command": "tune"}))
     result = CliRunner().invoke(app, ["reproduce", str(tmp_path), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "cannot reproduce a 'tune' run" in " ".join(result.output.split())
+
+
+def test_a_file_inside_each_run_is_the_same_figure(tmp_path):
+    from reasonlab.reproduce import _located
+
+    then = _located({"submission": str(tmp_path / "a" / "submission.zip")}, tmp_path / "a")
+    now = _located({"submission": str(tmp_path / "b" / "submission.zip")}, tmp_path / "b")
+    assert diff(then, now) == [] and then["submission"] == "RUN_DIR/submission.zip"

@@ -141,6 +141,15 @@ def reproduce(run_dir: str | Path, out: str | Path) -> Reproduction:
         for name in sorted(set(packages_then) | set(packages_now))
         if packages_then.get(name) != packages_now.get(name)
     }
-    return Reproduction(
-        run_dir, out, command, diff(original_result, _read_json(out / recipe.result)), changes
-    )
+    then = _located(original_result, run_dir)
+    now = _located(_read_json(out / recipe.result), out)
+    return Reproduction(run_dir, out, command, diff(then, now), changes)
+
+
+def _located(result: dict, run_dir: Path) -> dict:
+    """``result`` with the run directory's own path written as ``RUN_DIR``: a file inside the run (the
+    submission, say) is the same figure in both runs, though their directories differ."""
+    text = json.dumps(result)
+    for form in {str(run_dir), str(run_dir.resolve())}:
+        text = text.replace(json.dumps(form)[1:-1], "RUN_DIR")
+    return json.loads(text)
