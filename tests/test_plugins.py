@@ -138,6 +138,9 @@ ECHO, UNSCORED = Echo(), Unscored()
 def test_plugin_tasks_are_checked_against_the_task_protocol(tmp_path, monkeypatch):
     from reasonlab.tracks import TASKS, EvalTask
 
+    # The process-wide registry reads the entry points once: ask it before the fake plugin is on the path,
+    # so the plugin's entries never leak into later tests of this session.
+    assert isinstance(TASKS.get("gsm8k"), EvalTask)
     entries = "[reasonlab.tasks]\necho = task_plugin:ECHO\nunscored = task_plugin:UNSCORED\n"
     monkeypatch.syspath_prepend(str(fake_distribution(tmp_path, "task-plugin", entries, TASK_MODULE)))
     tasks = Registry("tasks", EvalTask, {})
@@ -146,7 +149,7 @@ def test_plugin_tasks_are_checked_against_the_task_protocol(tmp_path, monkeypatc
     assert echo.score(request, " 7 ").correct and not echo.score(request, "8").correct
     with pytest.raises(PluginError, match="'unscored' from plugin task-plugin 0.1 .* missing score"):
         tasks.get("unscored")
-    assert isinstance(TASKS.get("gsm8k"), EvalTask)
+    assert "echo" not in TASKS
 
 
 def test_backend_kinds_are_registered_names():
