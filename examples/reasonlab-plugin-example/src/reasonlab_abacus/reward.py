@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reasonlab.scoring.metric import extract
+from reasonlab.grader import extract
 from reasonlab.training.rewards import Reward, completion_text
 
 

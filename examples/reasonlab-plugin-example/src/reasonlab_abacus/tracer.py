@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reasonlab.grader import extract
 from reasonlab.puzzles.trace_style import StepKind
-from reasonlab.scoring.metric import extract
 from reasonlab_abacus.family import AbacusInstance
 
 STEP_KINDS = (
