@@ -146,7 +146,7 @@ def main() -> None:
 
     import torch
 
-    from reasonlab.scoring.metric import score
+    from reasonlab.grader import score
     from reasonlab.submission.check import check_submission
     from reasonlab.submission.pack import pack_adapter
 

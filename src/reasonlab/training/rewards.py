@@ -48,7 +48,7 @@ def completion_text(completion) -> str:
 
 
 def correctness(legacy_extraction: bool = False) -> Reward:
-    """1 if the grader's extraction and comparison accept the answer, else 0 (``scoring.metric``, as eval)."""
+    """1 if the grader's extraction and comparison accept the answer, else 0 (``reasonlab.grader``, as eval)."""
 
     def correctness_reward(prompts, completions, answer: Sequence[str], **_) -> list[float]:
         return [
