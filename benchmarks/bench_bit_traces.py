@@ -4,7 +4,7 @@
 
 A row is *traced correctly* when its trace exists, keeps the step-kind contract (every line one declared
 kind, cited values in the prompt or the previous ``--window`` lines, bounds, choices after their
-evidence; :mod:`reasonlab.puzzles.traces.contract`), replays to an answer, the grader's extraction of
+evidence; :mod:`reasonlab.puzzles.audit`), replays to an answer, the grader's extraction of
 the assistant turn is accepted by ``verify`` against the gold answer, and prompt plus assistant turn fit
 the grader's 7,680 tokens under the named tokenizer. Tracing speed is measured apart (tracing only, in
 one process, CPU seconds), with the load average printed beside it.
@@ -21,10 +21,10 @@ from pathlib import Path
 
 from reasonlab.grader import MAX_TOKENS, extract, verify
 from reasonlab.prompting import user_prompt
+from reasonlab.puzzles.audit import DEFAULT_WINDOW, audit_trace
 from reasonlab.puzzles.families.bit import FAMILY
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.trace_style import get_tracer
-from reasonlab.puzzles.traces.contract import DEFAULT_WINDOW, contract_violations
 from reasonlab.synth.records import assistant_text
 from reasonlab.synth.tokens import cached_counter
 
@@ -65,8 +65,8 @@ def main() -> None:
         if trace is None:
             outcomes["no trace"] += 1
             continue
-        if tracer.step_kinds and contract_violations(tracer.step_kinds, puzzle.prompt, trace, args.window):
-            outcomes["breaks the step-kind contract"] += 1
+        if tracer.step_kinds and not audit_trace(puzzle.prompt, trace, tracer, window=args.window).ok:
+            outcomes["fails the audit"] += 1
             continue
         turn = assistant_text(trace, tracer.replay(instance, trace))
         prompt_count, turn_count = counter.count([user_prompt(puzzle.prompt), turn])

@@ -8,12 +8,12 @@ from collections import Counter
 
 import pytest
 
+from reasonlab.puzzles.audit import audit_trace
 from reasonlab.puzzles.families._synthesis import TraceError
 from reasonlab.puzzles.families.bit import FAMILY, BitInstance, render
 from reasonlab.puzzles.families.bit_grammar import parse_rule
 from reasonlab.puzzles.trace_style import Tracer, get_tracer
 from reasonlab.puzzles.traces.bit import STEPWISE, TIE_BREAK
-from reasonlab.puzzles.traces.contract import contract_violations
 
 
 def _instance(rule_text: str, seed: int = 0, n: int = 10) -> tuple[BitInstance, str]:
@@ -43,7 +43,7 @@ def _round_of_first_fit(trace: str) -> int:
 
 
 def _assert_contract(instance: BitInstance, trace: str) -> None:
-    assert contract_violations(STEPWISE.step_kinds, render(instance), trace) == []
+    assert audit_trace(render(instance), trace, STEPWISE).violations == ()
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ def test_generated_puzzles_keep_the_contract():
         puzzle = FAMILY.generate(rng)
         instance = FAMILY.parse(puzzle.prompt)
         trace = STEPWISE.trace(instance)
-        assert contract_violations(STEPWISE.step_kinds, puzzle.prompt, trace) == []
+        assert audit_trace(puzzle.prompt, trace, STEPWISE).violations == ()
         assert STEPWISE.replay(instance, trace) == _answer(trace)
 
 
@@ -207,7 +207,7 @@ def test_dev_rows_are_traced_correctly_within_the_budget(dev_puzzles):
     for puzzle in rows:
         instance = FAMILY.parse(puzzle.prompt)
         trace = STEPWISE.trace(instance)
-        if trace is None or contract_violations(STEPWISE.step_kinds, puzzle.prompt, trace):
+        if trace is None or not audit_trace(puzzle.prompt, trace, STEPWISE).ok:
             continue
         answer = STEPWISE.replay(instance, trace)
         turn = assistant_text(trace, answer)
