@@ -30,7 +30,8 @@ def run(
     force: Annotated[
         list[str] | None,
         typer.Option(
-            "--force", help="Run this stage again (synth, traces, train, eval, submit), and all after it."
+            "--force",
+            help="Run this stage again (synth, traces, train, eval, submit; repeatable), and every stage that reads its outputs.",
         ),
     ] = None,
 ) -> None:
