@@ -196,6 +196,9 @@ def test_a_bad_key_is_named(tmp_path):
         load_experiment_config(None, ["eval.backend.model=tiny:llama"])
     with pytest.raises(ConfigError, match="full training cannot follow the LoRA of phase 'full'"):
         load_experiment_config(None, ["train.full.lora.enabled=true", "train.lora.lora.enabled=false"])
+    bad.write_text(yaml.safe_dump({"train": {"../elsewhere": {"method": "sft"}}}))
+    with pytest.raises(ConfigError, match="a phase's name is its folder"):
+        load_experiment_config(bad)
     with pytest.raises(ConfigError, match="places restates a numeral query"):
         load_experiment_config(None, ["synth.mix.bit=1"])
     result = runner.invoke(app, ["run", "--force", "tracing"])

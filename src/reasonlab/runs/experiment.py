@@ -22,6 +22,7 @@ numerals, a 0.14M-parameter model trained from random on CPU in minutes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
@@ -50,6 +51,7 @@ HELDOUT = "heldout"
 # The held-out puzzles come from this seed offset: another stream than the training puzzles'.
 HELDOUT_SEED_OFFSET = 1_000_003
 STAGES = ("synth", "traces", "train", "eval", "submit")
+PHASE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ExperimentError(RuntimeError):
@@ -171,6 +173,9 @@ class ExperimentConfig(Strict):
     def _stages_fit_together(self):
         if not self.train:
             raise ValueError("train: name at least one training phase")
+        for name in self.train:
+            if not PHASE_NAME.fullmatch(name):
+                raise ValueError(f"train.{name}: a phase's name is its folder: letters, digits, - and _ only")
         lora_seen = None
         for name, phase in self.train.items():
             if not phase.lora.enabled and lora_seen:
