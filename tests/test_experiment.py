@@ -1,7 +1,7 @@
 """`reasonlab run EXPERIMENT.yaml`: every stage through the library, each cached by its settings and inputs,
 resumed after a crash, rerun with what reads it when its settings change; reproduce gives the same figures.
 
-One tiny experiment (24 numeral puzzles, 2 + 1 training steps, 3 held out) is taken through a lifetime:
+One tiny experiment (24 numeral puzzles, 2 + 1 SFT steps and 1 GRPO step, 3 held out) is taken through a lifetime:
 a crash in its last training phase, the rerun that resumes it, a rerun with nothing to do, and a rerun with
 another eval setting."""
 
@@ -42,6 +42,12 @@ TINY = [
     "train.lora.train.max_steps=1",
     "train.lora.train.batch_size=8",
     "train.lora.train.max_length=256",
+    # then reinforcement learning on the training puzzles, continuing the LoRA
+    "train.rl.method=grpo",
+    "train.rl.train.max_steps=1",
+    "train.rl.train.batch_size=2",
+    "train.rl.train.num_generations=2",
+    "train.rl.train.max_completion_length=8",
     "eval.generation.max_tokens=4",
     "tracking.tensorboard=false",
     "tracking.rich_progress=false",
@@ -115,6 +121,7 @@ def test_a_crash_mid_training_resumes_from_the_last_complete_stage(lifetime):
         "train": "resumed",
         "full": "cached",
         "lora": "resumed",
+        "rl": "running",
         "eval": "running",
         "submit": "running",
     }
@@ -136,6 +143,10 @@ def test_every_stage_writes_its_outputs(lifetime):
         assert json.loads((run_dir / "eval" / evaluated / "metrics.json").read_text())["overall"]["rows"] == 3
     trained = run_dir / summary["stages"]["train"]["model"]
     assert check_submission(run_dir / summary["submission"], load_architecture(trained)).ok
+    # The GRPO phase continued the SFT phase's adapter (rank 8), not a new one of its own default rank.
+    assert summary["stages"]["train"]["adapter"] == "train/rl/adapter"
+    adapter = json.loads((run_dir / "train" / "rl" / "adapter" / "adapter_config.json").read_text())
+    assert adapter["r"] == 8
 
 
 def test_a_finished_experiment_is_all_cached(lifetime):
@@ -163,15 +174,15 @@ def test_the_experiment_reproduces_with_identical_figures(lifetime, tmp_path):
     assert "identical: every figure of 'run' matches" in " ".join(result.output.split())
 
 
-def test_stage_keys_follow_what_each_stage_reads():
-    def keys(*overrides: str) -> dict[str, str]:
-        config = load_experiment_config(None, [*TINY, *overrides])
-        return stage_keys(experiment_stages(config, Path("unused"), lambda stage, status: None))
+def _keys(config: ExperimentConfig) -> dict[str, str]:
+    return stage_keys(experiment_stages(config, Path("unused"), lambda stage, status: None))
 
-    before = keys()
+
+def test_stage_keys_follow_what_each_stage_reads():
+    before = _keys(load_experiment_config(None, TINY))
 
     def changed(*overrides: str) -> list[str]:
-        after = keys(*overrides)
+        after = _keys(load_experiment_config(None, [*TINY, *overrides]))
         return [name for name in before if after[name] != before[name]]
 
     assert changed("eval.generation.max_tokens=8") == ["eval"]
@@ -179,6 +190,10 @@ def test_stage_keys_follow_what_each_stage_reads():
     assert changed("train.lora.train.learning_rate=0.01") == ["train", "eval", "submit"]
     assert changed("traces.thought=answer") == ["traces", "train", "eval", "submit"]
     assert changed("synth.train_puzzles=30") == ["synth", "traces", "train", "eval", "submit"]
+    # The phases' order is part of what they train.
+    swapped = load_experiment_config(None, TINY).model_dump()
+    swapped["train"] = {name: swapped["train"][name] for name in ("full", "rl", "lora")}
+    assert _keys(ExperimentConfig.model_validate(swapped))["train"] != before["train"]
     assert changed("seed=1") == ["synth", "traces", "train", "eval", "submit"]
     # How many processes or how training is watched does not change any output.
     assert changed("synth.workers=2", "traces.workers=2", "tracking.tensorboard=true") == []

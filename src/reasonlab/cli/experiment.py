@@ -69,7 +69,9 @@ def run(
 
     def on_stage(stage, status: StageStatus) -> None:
         note = {StageStatus.CACHED: " (cached)", StageStatus.RESUMED: " (resuming)"}.get(status, "")
-        console.print(Text.assemble(("· ", "bold"), f"{stage.name}: {stage.description}{note}"))
+        console.print(
+            Text.assemble(("· ", "bold"), f"{stage.name}: {stage.description}{note}"), soft_wrap=True
+        )
 
     try:
         result = run_experiment(config, run_dir, force=force or (), on_stage=on_stage)

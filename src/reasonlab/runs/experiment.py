@@ -200,7 +200,8 @@ class ExperimentConfig(Strict):
         return {
             "synth": {"seed": self.seed, **self.synth.model_dump(mode="json", exclude={"workers"})},
             "traces": self.traces.model_dump(mode="json", exclude={"workers"}),
-            "train": {"seed": self.seed, "model": dump["model"], "phases": dump["train"]},
+            # phases as a list: their order is part of what they train (a key hashes mappings sorted)
+            "train": {"seed": self.seed, "model": dump["model"], "phases": list(dump["train"].items())},
             "eval": {"seed": self.seed, **dump["eval"]},
             "submit": dump["submit"],
         }
