@@ -30,6 +30,7 @@ from reasonlab.puzzles.families.bit_grammar import (
     RULE_KINDS,
     Rule,
     fitting_rules,
+    prepare_tables,
 )
 from reasonlab.puzzles.types import Puzzle, Solution, Status
 
@@ -78,16 +79,14 @@ def solve_instance(instance: BitInstance) -> Solution:
     rules = fitting_rules(inputs, outputs, query)  # in simplicity order
     if not rules:
         return _solve_per_bit(instance)
-    votes: Counter[int] = Counter()
-    simplest: dict[int, tuple[str | None, tuple[int, ...]]] = {}
-    for function, atoms, answer in rules:
-        votes[answer] += 1
-        simplest.setdefault(answer, (function, atoms))
-    # ``simplest`` was filled in simplicity order, so a lower rank means a simpler explaining rule.
-    rank = {a: i for i, a in enumerate(simplest)}
+    answers = [answer for _, _, answer in rules]
+    votes = Counter(answers)
+    # ``votes`` holds the answers in the order of their simplest explaining rules: a lower rank is simpler.
+    rank = {a: i for i, a in enumerate(votes)}
     value = max(votes, key=lambda a: (votes[a], -rank[a]))
     answer = bits(value)
-    rule = Rule(*simplest[value])
+    function, atoms, _ = rules[answers.index(value)]
+    rule = Rule(function, atoms)
     status = Status.SOLVED if len(votes) == 1 else Status.AMBIGUOUS
     text = f"out = {rule.text}"
     if status is Status.AMBIGUOUS:
@@ -192,6 +191,10 @@ class Bit(FixedWording):
 
     def solve(self, instance: BitInstance) -> Solution:
         return solve_instance(instance)
+
+    def prepare(self) -> None:
+        """Build the rule search's pattern tables for every input byte now (a few milliseconds)."""
+        prepare_tables()
 
     def generate(
         self,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import combinations_with_replacement, compress, permutations, product
-from operator import and_, or_
+from itertools import combinations, combinations_with_replacement, compress, pairwise, permutations, product
+from operator import and_, itemgetter, or_
 
 WIDTH = 8
 BYTE = (1 << WIDTH) - 1
@@ -206,6 +206,7 @@ def _split_arguments(text: str) -> list[str]:
 # Every atom's output for every input byte.
 _ATOM_OUTPUTS: tuple[bytes, ...] = tuple(bytes(atom.apply(v) for v in range(1 << WIDTH)) for atom in ATOMS)
 _FUNCTION_RANK = {f.name: i + 1 for i, f in enumerate(FUNCTIONS)}
+_PATTERN_BITS = tuple(1 << m for m in range(8))
 
 
 def consistent_rules(inputs: list[int], outputs: list[int]) -> list[Rule]:
@@ -273,6 +274,12 @@ def _patterns(value: int) -> tuple[tuple[int, ...], ...]:
     return tuple(table)
 
 
+def prepare_tables() -> None:
+    """Build every input byte's pattern table now, once per process (before worker processes fork)."""
+    for value in range(1 << WIDTH):
+        _patterns(value)
+
+
 def _or_all(sets: Iterable[int]) -> int:
     union = 0
     for s in sets:
@@ -282,19 +289,46 @@ def _or_all(sets: Iterable[int]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """One way a slot's plains can be a canonical rule's arguments: argument i is plain ``roles[i]`` of
-    the slot, negated where ``offsets[i]`` is ``_PLAINS``; ``table`` is the rule's truth table over the
-    patterns (bit m: the rule's output where the plains' bits form pattern m)."""
+    """One way a slot's plains can be a canonical rule's arguments. ``take`` picks the rule's atoms from
+    the slot's *choices* (its plains, then their negations: :data:`_CHOICES`); ``table`` is the rule's
+    truth table over the patterns (bit m: its output where the plains' bits form pattern m); ``evaluate``
+    gives its output from its atoms' words; ``rank`` orders the kinds as :func:`fitting_rules` lists them."""
 
-    function: Function | None
-    roles: tuple[int, ...]
-    offsets: tuple[int, ...]
+    function: str | None
+    rank: int
+    take: Callable[[tuple[int, ...]], tuple[int, ...]]
     table: int
+    evaluate: Callable[..., int]
 
 
 def _shape(slot: tuple[int, ...]) -> tuple[int, ...]:
     """Which of a slot's (sorted) plains are equal, as ranks: (0, 1, 2), (0, 0, 1), (0, 1, 1), (0, 1)..."""
-    return tuple(sorted(set(slot)).index(plain) for plain in slot)
+    ranks = [0]
+    for previous, plain in pairwise(slot):
+        ranks.append(ranks[-1] + (plain != previous))
+    return tuple(ranks)
+
+
+def _taker(indices: tuple[int, ...]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    if len(indices) == 1:
+        (index,) = indices
+        return lambda choices: (choices[index],)
+    return itemgetter(*indices)
+
+
+def _on_bytes(function: Function | None) -> Callable[..., int]:
+    if function is None:
+        return lambda word: word
+    return lambda *words: function.evaluate(*words, BYTE)
+
+
+@cache
+def _truth_table(function: Function | None, roles: tuple[int, ...], negations: tuple[int, ...]) -> int:
+    table = 0
+    for m in range(1 << len(roles)):
+        args = [(m >> role & 1) ^ negated for role, negated in zip(roles, negations, strict=True)]
+        table |= (args[0] if function is None else function.evaluate(*args, 1) & 1) << m
+    return table
 
 
 def _readings(shape: tuple[int, ...]) -> tuple[_Reading, ...]:
@@ -316,18 +350,52 @@ def _readings(shape: tuple[int, ...]) -> tuple[_Reading, ...]:
                 ):
                     continue
                 rules.add((function and function.name, atoms))
-                table = 0
-                for m in range(1 << size):
-                    args = [(m >> role & 1) ^ negated for role, negated in zip(roles, negations, strict=True)]
-                    value = args[0] if function is None else function.evaluate(*args, 1) & 1
-                    table |= value << m
-                offsets = tuple(_PLAINS * negated for negated in negations)
-                readings.append(_Reading(function, roles, offsets, table))
+                picks = tuple(role + size * negated for role, negated in zip(roles, negations, strict=True))
+                readings.append(
+                    _Reading(
+                        function and function.name,
+                        _FUNCTION_RANK[function.name] if function else 0,
+                        _taker(picks),
+                        _truth_table(function, roles, negations),
+                        _on_bytes(function),
+                    )
+                )
     return tuple(readings)
 
 
 _SHAPES = tuple(_shape(slot) for slot in _SLOTS)
 _READINGS = {shape: _readings(shape) for shape in set(_SHAPES)}
+_CHOICES = tuple(slot + tuple(plain + _PLAINS for plain in slot) for slot in _SLOTS)
+
+
+def _depends_on_every_plain(table: int, size: int) -> bool:
+    return all(
+        any(table >> m & 1 != table >> (m ^ 1 << j) & 1 for m in range(1 << size)) for j in range(size)
+    )
+
+
+# A slot of distinct plains whose patterns all occur has one truth table. When a smaller slot within it
+# fits, that table ignores the other plains, and no reading's table does: such slots are skipped unread.
+assert all(_depends_on_every_plain(r.table, 2) for r in _READINGS[(0, 1)])
+assert all(_depends_on_every_plain(r.table, 3) for r in _READINGS[(0, 1, 2)])
+
+
+def _slots_within() -> tuple[int, ...]:
+    """Per slot of one or two distinct plains: the larger slots of distinct plains that contain its
+    plains (0 for the other slots)."""
+    index = {slot: u for u, slot in enumerate(_SLOTS)}
+    larger = [bytearray(len(_SLOTS) // 8 + 1) for _ in _SLOTS]
+    for u, slot in enumerate(_SLOTS):
+        if len(slot) > 1 and len(set(slot)) == len(slot):
+            for size in range(1, len(slot)):
+                for smaller in combinations(slot, size):
+                    larger[index[smaller]][u >> 3] |= 1 << (u & 7)
+    return tuple(int.from_bytes(bits, "little") for bits in larger)
+
+
+_LARGER = _slots_within()
+_SMALL_SLOTS = _or_all(1 << u for u, slot in enumerate(_SLOTS) if len(slot) < 3)
+_PAIR_SLOTS = _or_all(1 << u for u, slot in enumerate(_SLOTS) if len(slot) == 2)
 
 
 @cache
@@ -351,27 +419,42 @@ def fitting_rules(
             else:
                 zeros_at = list(map(or_, zeros_at, sets))
     alive = _ALL_SLOTS ^ _or_all(map(and_, ones_at, zeros_at))
+    # skip the slots that contain a fitting smaller slot and show all their patterns (see _LARGER)
+    seen = list(map(or_, ones_at, zeros_at))
+    seen_low = seen[0] & seen[1] & seen[2] & seen[3]
+    fully_seen = (seen_low & seen[4] & seen[5] & seen[6] & seen[7]) | (seen_low & _PAIR_SLOTS)
+    small = alive & _SMALL_SLOTS
+    while small:
+        low = small & -small
+        small ^= low
+        alive &= ~(_LARGER[low.bit_length() - 1] & fully_seen)
     query_words = [table[query] for table in _ATOM_OUTPUTS]
-    found = []
+    by_rank: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+    names: dict[int, str | None] = {}
     while alive:
         low = alive & -alive
         alive ^= low
         u = low.bit_length() - 1
-        ones = sum(1 << m for m in range(8) if ones_at[m] & low)
-        seen = ones | sum(1 << m for m in range(8) if zeros_at[m] & low)
-        slot = _SLOTS[u]
-        for reading in _fitting_readings(_SHAPES[u], ones, seen):
-            args = tuple(
-                slot[role] + offset for role, offset in zip(reading.roles, reading.offsets, strict=True)
-            )
-            function = reading.function
-            if function is None:
-                found.append((1, 0, args, None, query_words[args[0]]))
-            else:
-                answer = function.evaluate(*(query_words[i] for i in args), BYTE)
-                found.append((function.arity, _FUNCTION_RANK[function.name], args, function.name, answer))
-    found.sort()
-    return [(name, args, answer) for _, _, args, name, answer in found]
+        ones = sum(compress(_PATTERN_BITS, map(low.__and__, ones_at)))
+        readings = _fitting_readings(
+            _SHAPES[u], ones, ones | sum(compress(_PATTERN_BITS, map(low.__and__, zeros_at)))
+        )
+        if not readings:
+            continue
+        choices = _CHOICES[u]
+        for reading in readings:
+            args = reading.take(choices)
+            answer = reading.evaluate(*map(query_words.__getitem__, args))
+            rows = by_rank.get(reading.rank)
+            if rows is None:
+                rows = by_rank[reading.rank] = []
+                names[reading.rank] = reading.function
+            rows.append((args, answer))
+    found = []
+    for rank in sorted(by_rank):
+        name = names[rank]
+        found.extend((name, args, answer) for args, answer in sorted(by_rank[rank]))
+    return found
 
 
 # How :func:`search` (the per-bit fallback's search over literal columns) enumerates a function's
