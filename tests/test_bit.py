@@ -104,8 +104,8 @@ def test_every_fitting_rule_really_fits():
 
 @pytest.mark.parametrize("seed", range(2))
 def test_search_finds_exactly_the_fitting_canonical_rules_in_order(seed):
-    # Few examples, so that many rules of every function fit; the search's filters must lose none of them
-    # and keep the canonical order (function, then arguments) that the per-bit fallback's votes rely on.
+    # Few examples, so that many rules of every function fit; the search must lose none of them and keep
+    # the canonical order (function, then arguments) on which the solver's tie-break and reported rule rely.
     rng = random.Random(seed)
     inputs = rng.sample(range(256), 3)
     rule = Rule(FUNCTIONS[seed + 3].name, tuple(rng.sample(range(len(ATOMS)), FUNCTIONS[seed + 3].arity)))

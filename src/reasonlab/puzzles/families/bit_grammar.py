@@ -9,9 +9,9 @@ per-bit expressions over packed columns by :func:`search` (used by :mod:`bit_col
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 from itertools import combinations, combinations_with_replacement, compress, pairwise, permutations, product
 from operator import and_, itemgetter, or_
 
@@ -222,7 +222,7 @@ def consistent_rules(inputs: list[int], outputs: list[int]) -> list[Rule]:
 # it is 0; a slot where some pattern meets both is out, and for the rest the fitting rules are read from a
 # table keyed by those two pattern sets. The question is asked of every slot at once: a set of slots is an
 # integer with one bit per slot, and the slots showing each pattern at each (input byte, bit) are built
-# once per process, per input byte seen.
+# once per process, per input byte (:func:`prepare_tables`). Only the slots left are looked at one by one.
 _PLAINS = len(ATOMS) // 2
 assert all(ATOMS[i + _PLAINS] == Atom(a.kind, a.amount, True) for i, a in enumerate(ATOMS[:_PLAINS]))
 
@@ -266,7 +266,7 @@ def _patterns(value: int) -> tuple[tuple[int, ...], ...]:
     sources = [s for s in range(WIDTH) if value >> s & 1]
     table = []
     for p in range(WIDTH):
-        a, b, c = (_or_all(_READING[j][p][s] for s in sources) for j in range(3))
+        a, b, c = (reduce(or_, (_READING[j][p][s] for s in sources), 0) for j in range(3))
         both = a & b
         pairs = (_ALL_SLOTS ^ (a | b), a ^ both, b ^ both, both)  # pattern bits 0, 1 of the first two plains
         with_c = [x & c for x in pairs]
@@ -278,13 +278,6 @@ def prepare_tables() -> None:
     """Build every input byte's pattern table now, once per process (before worker processes fork)."""
     for value in range(1 << WIDTH):
         _patterns(value)
-
-
-def _or_all(sets: Iterable[int]) -> int:
-    union = 0
-    for s in sets:
-        union |= s
-    return union
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +387,8 @@ def _slots_within() -> tuple[int, ...]:
 
 
 _LARGER = _slots_within()
-_SMALL_SLOTS = _or_all(1 << u for u, slot in enumerate(_SLOTS) if len(slot) < 3)
-_PAIR_SLOTS = _or_all(1 << u for u, slot in enumerate(_SLOTS) if len(slot) == 2)
+_SMALL_SLOTS = sum(1 << u for u, slot in enumerate(_SLOTS) if len(slot) < 3)
+_PAIR_SLOTS = sum(1 << u for u, slot in enumerate(_SLOTS) if len(slot) == 2)
 
 
 @cache
@@ -418,7 +411,7 @@ def fitting_rules(
                 ones_at = list(map(or_, ones_at, sets))
             else:
                 zeros_at = list(map(or_, zeros_at, sets))
-    alive = _ALL_SLOTS ^ _or_all(map(and_, ones_at, zeros_at))
+    alive = _ALL_SLOTS ^ reduce(or_, map(and_, ones_at, zeros_at), 0)
     # skip the slots that contain a fitting smaller slot and show all their patterns (see _LARGER)
     seen = list(map(or_, ones_at, zeros_at))
     seen_low = seen[0] & seen[1] & seen[2] & seen[3]
