@@ -198,3 +198,13 @@ def test_score_and_eval_metrics_group_the_same_rows_alike(tmp_path):
     assert {k: g.rows for k, g in report.by_subtype.items()} == {
         k: g["rows"] for k, g in result.metrics["by_subtype"].items()
     }
+
+
+def test_sampled_puzzles_keep_their_solver_ceiling_and_give_pass_at_k(tmp_path):
+    result = run_eval(_config("data.limit=3", "data.samples=2"), tmp_path / "run")
+    assert len(result.rows) == 6 and len({row.question_id for row in result.rows}) == 3
+    card = result.metrics["scorecard"]["overall"]
+    # the solver backend answers as the solvers do: the ceiling is met, per question
+    assert card["solver_ceiling"] == card["accuracy"] and card["gap"] == 0
+    accuracy = result.metrics["by_task"][WONDERLAND]["accuracy"]
+    assert result.metrics["pass_at_k"][WONDERLAND] == {"pass@1": accuracy, "pass@2": accuracy}

@@ -58,7 +58,7 @@ from reasonlab.runs.metrics import DEFAULT_BUDGETS, compute_metrics
 from reasonlab.runs.rundir import CONFIG_FILE, RUN_FILE, RunDir, open_run_dir, write_json_atomic
 from reasonlab.runs.scorecard import build_scorecard, ceiling_from_run, solve_inline
 from reasonlab.runs.seeds import seed_everything
-from reasonlab.scoring.rows import WONDERLAND, EvalRow
+from reasonlab.scoring.rows import WONDERLAND, EvalRow, question_id
 from reasonlab.tracks import EvalRequest, EvalTask, load_task
 from reasonlab.tracks.evaluation import pass_at_k_by_task, score_records, task_requests
 from reasonlab.tracks.wonderland import WonderlandTask, sample_csv, wonderland_task
@@ -326,7 +326,11 @@ def solver_ceiling(config: EvalConfig, puzzles: Sequence[Puzzle]) -> dict[str, b
 
 def _questions(requests: Sequence[EvalRequest]) -> list[Puzzle]:
     """The puzzles among the requests, once each (the solvers' ceiling is per question)."""
-    puzzles = {r.id: Puzzle(r.id, r.puzzle, r.gold) for r in requests if r.puzzle is not None}
+    puzzles = {
+        question_id(r.id): Puzzle(question_id(r.id), r.puzzle, r.gold)
+        for r in requests
+        if r.puzzle is not None
+    }
     return list(puzzles.values())
 
 
