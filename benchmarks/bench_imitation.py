@@ -22,8 +22,10 @@ def main() -> None:
     from reasonlab.inference.hf import HfBackend
     from reasonlab.inference.prompts import puzzle_requests
     from reasonlab.models.tiny import tiny_model
+    from reasonlab.prompting import reference_continuation
     from reasonlab.puzzles.types import Puzzle
-    from reasonlab.runs.imitation import group_imitation, reference_continuation, trace_imitation
+    from reasonlab.runs.imitation import group_imitation, trace_imitation
+    from reasonlab.scoring.rows import PUZZLE_TRACK, WONDERLAND, EvalRow
     from reasonlab.synth.generate import Mixture, iter_traced
     from reasonlab.synth.records import assistant_text
 
@@ -38,9 +40,13 @@ def main() -> None:
     backend = HfBackend(tiny_model("nemotron-h"), device="cpu", max_batch_size=args.batch)
     started = time.perf_counter()
     text = dict(zip((p.id for p in puzzles), references, strict=True))
+    gold = {p.id: p.answer for p in puzzles}
     rows, tokens = [], 0
     for score in backend.score_references(puzzle_requests(puzzles), references, GenerationSettings()):
-        rows.append({"imitation": trace_imitation(score.tokens, text[score.id])})
+        imitation = trace_imitation(score.tokens, text[score.id])
+        rows.append(
+            EvalRow(score.id, WONDERLAND, PUZZLE_TRACK, gold[score.id], "", False, imitation=imitation)
+        )
         tokens += len(score.tokens)
     seconds = time.perf_counter() - started
     summary = group_imitation(rows)

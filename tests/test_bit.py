@@ -15,8 +15,10 @@ from reasonlab.puzzles.families.bit_grammar import (
     Rule,
     canonical_argument_tuples,
     consistent_rules,
+    fitting_rules,
     parse_rule,
     rule_count,
+    search,
 )
 from reasonlab.puzzles.types import Puzzle, Status
 
@@ -102,8 +104,8 @@ def test_every_fitting_rule_really_fits():
 
 @pytest.mark.parametrize("seed", range(2))
 def test_search_finds_exactly_the_fitting_canonical_rules_in_order(seed):
-    # Few examples, so that many rules of every function fit; the search's filters must lose none of them
-    # and keep the canonical order (function, then arguments) that the per-bit fallback's votes rely on.
+    # Few examples, so that many rules of every function fit; the search must lose none of them and keep
+    # the canonical order (function, then arguments) on which the solver's tie-break and reported rule rely.
     rng = random.Random(seed)
     inputs = rng.sample(range(256), 3)
     rule = Rule(FUNCTIONS[seed + 3].name, tuple(rng.sample(range(len(ATOMS)), FUNCTIONS[seed + 3].arity)))
@@ -272,3 +274,31 @@ def test_replay_rejects_a_tampered_step(what):
     assert len(tampered) == len(lines) and tampered != lines
     with pytest.raises(ValueError, match=problem):
         FAMILY.replay(instance, "\n".join(tampered))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "outputs_kind"),
+    [(0, 1, "random"), (1, 2, "rule"), (2, 3, "rule"), (3, 4, "zero"), (4, 8, "rule"), (5, 10, "rule")],
+)
+def test_word_rules_agree_with_the_packed_operand_search(seed, n, outputs_kind):
+    # Two independent searches of the same grammar: the slot/pattern search behind the solver and the
+    # plan-filtered search over packed words that the per-bit fallback uses. They must find the same rules
+    # in the same order, and each rule's answer on the query must be the rule applied to it. One random
+    # example leaves thousands of rules of every kind; constant outputs leave most bit patterns unseen.
+    rng = random.Random(seed)
+    inputs = [rng.randrange(256) for _ in range(n)]  # repeats allowed
+    function = FUNCTIONS[rng.randrange(len(FUNCTIONS))]
+    rule = Rule(function.name, tuple(rng.sample(range(len(ATOMS)), function.arity)))
+    outputs = {
+        "rule": [rule.apply(x) for x in inputs],
+        "random": [rng.randrange(256) for _ in inputs],
+        "zero": [0] * n,
+    }[outputs_kind]
+    query = rng.randrange(256)
+    words = [sum(atom.apply(x) << (8 * e) for e, x in enumerate(inputs)) for atom in ATOMS]
+    target = sum(y << (8 * e) for e, y in enumerate(outputs))
+    expected = [Rule(name, args) for name, args in search(words, target, (1 << (8 * n)) - 1)]
+    found = fitting_rules(inputs, outputs, query)
+    assert found
+    assert [Rule(name, args) for name, args, _ in found] == expected
+    assert all(answer == Rule(name, args).apply(query) for name, args, answer in found)

@@ -63,8 +63,7 @@ def test_solver_run_writes_the_run_dir_and_matches_reasonlab_score(tmp_path):
         assert svg.tag.endswith("svg")
         texts = [t.text for t in svg.iter() if t.tag.endswith("text") and t.text]
         assert any(caption.split()[0] in text for text in texts), caption  # titles are text, not paths
-    rows = [json.loads(line) for line in (run / "completions.jsonl").read_text().splitlines()]
-    assert html_report(metrics, rows, "t") == html_report(metrics, rows, "t")  # same run, same bytes
+    assert html_report(metrics, result.rows, "t") == html_report(metrics, result.rows, "t")  # same bytes
 
 
 def test_rerun_reuses_completions_and_refuses_other_settings(tmp_path):

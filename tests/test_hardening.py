@@ -326,7 +326,9 @@ def test_error_text_keeps_its_brackets(tmp_path):
 def test_truncated_completions_are_never_correct():
     from reasonlab.inference.base import FINISH_LENGTH, GenerationSettings, Request
     from reasonlab.inference.solver import SolverBackend, solver_completion
-    from reasonlab.runs.metrics import score_rows
+    from reasonlab.scoring.rows import StoredCompletion
+    from reasonlab.tracks.evaluation import score_completion
+    from reasonlab.tracks.wonderland import wonderland_task
 
     puzzle = read_puzzles(sample_csv()).puzzles[0]
     full = solver_completion(puzzle.prompt)
@@ -336,11 +338,13 @@ def test_truncated_completions_are_never_correct():
     (completion,) = SolverBackend().generate([request], GenerationSettings(max_tokens=5))
     assert completion.finish_reason == FINISH_LENGTH and completion.completion_tokens == 5
     assert full.startswith(completion.text) and "\\boxed" not in completion.text
-    record = {"completion": full, "finish_reason": FINISH_LENGTH, "completion_tokens": 9000}
-    (row,) = score_rows([puzzle], {puzzle.id: record})
-    assert not row["correct"]
-    (row,) = score_rows([puzzle], {puzzle.id: {**record, "finish_reason": "stop"}})
-    assert row["correct"]  # the same text, finished, is correct
+    task = wonderland_task(sample_csv())
+    (asked,) = [r for r in task.requests() if r.id == puzzle.id]
+    record = {"id": puzzle.id, "completion": full, "finish_reason": FINISH_LENGTH, "completion_tokens": 9000}
+    row = score_completion(task, asked, StoredCompletion.from_record(record))
+    assert not row.correct and row.score == 1.0  # the task's scorer accepts the answer; the cut does not
+    finished = StoredCompletion.from_record({**record, "finish_reason": "stop"})
+    assert score_completion(task, asked, finished).correct  # the same text, finished, is correct
 
 
 # --- compare refuses runs with no common rows --------------------------------------------------

@@ -9,14 +9,10 @@ import re
 import pytest
 
 from reasonlab.inference.base import TokenScore
+from reasonlab.prompting import reference_continuation
 from reasonlab.puzzles.trace_style import StepKind
-from reasonlab.runs.imitation import (
-    LOW_LOGPROB,
-    group_imitation,
-    line_classifier,
-    reference_continuation,
-    trace_imitation,
-)
+from reasonlab.runs.imitation import LOW_LOGPROB, group_imitation, line_classifier, trace_imitation
+from reasonlab.scoring.rows import EvalRow
 
 
 def test_trace_imitation_counts_low_tokens_first_divergence_and_step_kinds():
@@ -41,12 +37,20 @@ def test_trace_imitation_counts_low_tokens_first_divergence_and_step_kinds():
     # "\n" after a line belongs to that line; "done" matches no kind.
     assert result["by_step_kind"]["assign"]["tokens"] == 6
     assert result["by_step_kind"]["other"] == {"tokens": 1, "agree": 1, "low_tokens": 0, "min_logprob": -0.3}
-    summary = group_imitation(
-        [
-            {"imitation": result, "perfect": False},
-            {"imitation": {**result, "first_divergence": None}, "perfect": True},
-        ]
-    )
+    rows = [
+        EvalRow("r0", "wonderland", "puzzles", "1", "1", True, imitation=result, perfect=False),
+        EvalRow(
+            "r1",
+            "wonderland",
+            "puzzles",
+            "1",
+            "1",
+            True,
+            imitation={**result, "first_divergence": None},
+            perfect=True,
+        ),
+    ]
+    summary = group_imitation(rows)
     assert summary["perfect_trace_rate"] == 0.5 and summary["teacher_forced_perfect_rate"] == 0.5
     assert summary["median_first_divergence"] == 3
     assert summary["by_step_kind"]["assign"]["agreement"] == pytest.approx(4 / 6)

@@ -66,7 +66,7 @@ def test_family_abilities_are_protocols():
     assert all(isinstance(f, Traceable) for f in families.values())
     solved = {name for name, f in families.items() if isinstance(f, SolvedGenerator)}
     assert solved == {"bit", "equation"}  # the generators that hand over their own rule
-    assert {name for name, f in families.items() if isinstance(f, Preparable)} == {"equation"}
+    assert {name for name, f in families.items() if isinstance(f, Preparable)} == {"bit", "equation"}
     assert not isinstance(object(), Family)
 
 

@@ -146,7 +146,8 @@ def test_a_missing_extra_names_the_install_command(monkeypatch):
 
 
 def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
-    from reasonlab.tracks.evaluation import pass_at_k_by_task, question_id, score_records, task_requests
+    from reasonlab.scoring.rows import EvalRow, question_id
+    from reasonlab.tracks.evaluation import pass_at_k_by_task, score_records, task_requests
 
     _load_or_skip("gsm8k")
     _load_or_skip("humaneval")
@@ -159,9 +160,12 @@ def test_stored_completions_of_a_task_mix_score_into_rows_and_pass_at_k():
     }
     del records[requests[-1].id]
     rows = score_records(tasks, requests, records, workers=2)
-    assert len(rows) == 11
-    assert {(row["family"], row["track"]) for row in rows} == {("gsm8k", "math"), ("humaneval", "code")}
-    assert [row["correct"] for row in rows[:3]] == [True, False, False]
+    assert len(rows) == 11 and all(isinstance(row, EvalRow) for row in rows)
+    assert {(row.task, row.track, row.family) for row in rows} == {
+        ("gsm8k", "math", None),
+        ("humaneval", "code", None),
+    }
+    assert [row.correct for row in rows[:3]] == [True, False, False]
     table = pass_at_k_by_task(rows, [1, 2, 3])
     assert table["gsm8k"] == pytest.approx({"pass@1": 1 / 3, "pass@2": 2 / 3, "pass@3": 1.0})
     assert set(table["humaneval"]) == {"pass@1", "pass@2"}  # one question has only two samples stored
@@ -180,20 +184,20 @@ def test_every_reference_of_every_task_passes():
 
 def test_the_solver_backend_answers_task_requests_with_their_references():
     from reasonlab.inference.base import GenerationSettings
-    from reasonlab.inference.prompts import track_requests
+    from reasonlab.inference.prompts import backend_requests
     from reasonlab.inference.solver import SolverBackend
     from reasonlab.tracks.evaluation import score_records, task_requests
 
     for name in ("math500", "mbpp", "piqa"):
         _load_or_skip(name)
     tasks, requests = task_requests(["math500", "mbpp", "piqa"], limit=3)
-    completions = SolverBackend().generate(track_requests(requests), GenerationSettings(max_tokens=4096))
+    completions = SolverBackend().generate(backend_requests(requests), GenerationSettings(max_tokens=4096))
     records = {
         c.id: {"id": c.id, "completion": c.text, "completion_tokens": c.completion_tokens}
         for c in completions
     }
     rows = score_records(tasks, requests, records, workers=2)
-    assert len(rows) == 9 and all(row["correct"] for row in rows)
+    assert len(rows) == 9 and all(row.correct for row in rows)
 
 
 def test_a_comparison_past_its_time_limit_is_unequal_and_the_next_one_still_works():

@@ -15,6 +15,7 @@ from importlib import resources
 from reasonlab.grader import BOXED_SUFFIX
 
 CHAT_TEMPLATE_FILE = "nemotron3_chat_template.jinja"
+THINK_OPENER = "<think>\n"  # ends the chat template's generation prompt with thinking on
 
 
 def user_prompt(puzzle_text: str) -> str:
@@ -26,6 +27,12 @@ def puzzle_text(user_turn: str) -> str:
     """The puzzle inside a grader-style user turn (the inverse of :func:`user_prompt`)."""
     suffix = f"\n{BOXED_SUFFIX}"
     return user_turn[: -len(suffix)] if user_turn.endswith(suffix) else user_turn
+
+
+def reference_continuation(assistant_turn: str) -> str:
+    """What the model must generate after the prompt: the assistant turn without the ``<think>\\n`` opener
+    that the generation prompt already holds."""
+    return assistant_turn[len(THINK_OPENER) :] if assistant_turn.startswith(THINK_OPENER) else assistant_turn
 
 
 def grader_messages(puzzle_text: str) -> list[dict[str, str]]:

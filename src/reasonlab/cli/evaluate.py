@@ -26,14 +26,9 @@ def _metrics_table(metrics: dict, title: str) -> Table:
         "efficiency",
     ):
         table.add_column(column, justify="left" if column == "group" else "right")
-    tracks = [(f"track: {name}", g) for name, g in metrics.get("by_track", {}).items()]
-    groups = [
-        *metrics["by_family"].items(),
-        *metrics["by_subtype"].items(),
-        *tracks,
-        ("overall", metrics["overall"]),
-    ]
-    for name, g in groups:
+    from reasonlab.runs.metrics import table_groups
+
+    for name, g in table_groups(metrics):
         style = "bold" if name == "overall" else ""
         table.add_row(
             name,
@@ -152,7 +147,9 @@ def compare_command(
     table = Table(title=f"{run_b.name} − {run_a.name}")
     for column in ("group", "rows", "A", "B", "B − A", "95% CI", "only A", "only B", "McNemar p"):
         table.add_column(column, justify="left" if column == "group" else "right")
-    for name, c in [*result.by_family.items(), ("overall", result.overall)]:
+    show_tasks = len(result.by_task) > 1 or not result.by_family
+    tasks = [(f"task: {name}", c) for name, c in result.by_task.items()] if show_tasks else []
+    for name, c in [*tasks, *result.by_family.items(), ("overall", result.overall)]:
         table.add_row(
             name,
             str(c.rows),

@@ -15,8 +15,12 @@ from reasonlab.cli._console import console, fail, progress_bar, stdout
 from reasonlab.scoring.sandbox import Limits, run_program
 from reasonlab.tracks import TASKS, TaskFileError, TracksExtraMissing, load_task, task_names
 from reasonlab.tracks.task import Task
+from reasonlab.tracks.wonderland import WONDERLAND_DESCRIPTION, WonderlandTask
 
-tasks_app = typer.Typer(help="Tasks of the math, code, logic and commonsense tracks.", no_args_is_help=True)
+tasks_app = typer.Typer(
+    help="Tasks: the Wonderland puzzles and the math, code, logic and commonsense tracks.",
+    no_args_is_help=True,
+)
 sandbox_app = typer.Typer(
     help="The sandbox that runs untrusted programs for the code track.", no_args_is_help=True
 )
@@ -32,6 +36,8 @@ def list_tasks() -> None:
         task = load_task(name)
         if isinstance(task, Task):
             table.add_row(name, task.spec.track, task.spec.scorer, task.spec.description)
+        elif isinstance(task, WonderlandTask):
+            table.add_row(name, task.track, "grader", WONDERLAND_DESCRIPTION)
         else:  # a plugin's task: its own scorer
             table.add_row(name, task.track, "-", TASKS.registration(name).source)
     stdout.print(table)

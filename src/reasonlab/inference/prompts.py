@@ -1,4 +1,4 @@
-"""Requests from puzzles and track tasks, and prompt text from requests, built once for every backend."""
+"""Requests from puzzles and tasks, and prompt text from requests, built once for every backend."""
 
 from __future__ import annotations
 
@@ -24,11 +24,15 @@ def puzzle_requests(
     ]
 
 
-def track_requests(requests: Iterable[EvalRequest], *, system_prompt: str | None = None) -> list[Request]:
-    """Backend requests for track tasks: their own messages (prompt template and few-shot examples), and
-    their reference completion, which the solver backend answers with."""
+def backend_requests(requests: Iterable[EvalRequest], *, system_prompt: str | None = None) -> list[Request]:
+    """Backend requests for any task's requests: their own messages (the grader's prompt for a puzzle, a
+    track task's template and few-shot examples) after the optional system prompt, with what the solver
+    backend answers from: the puzzle text, else the reference completion."""
     system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    return [Request(id=r.id, messages=[*system, *r.messages], reference=r.reference) for r in requests]
+    return [
+        Request(id=r.id, messages=[*system, *r.messages], puzzle=r.puzzle, reference=r.reference)
+        for r in requests
+    ]
 
 
 def prompt_text(tokenizer, request: Request, *, enable_thinking: bool) -> str:

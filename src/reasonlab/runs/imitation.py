@@ -27,18 +27,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reasonlab.puzzles.trace_style import TRACE_STYLES, StepKind, find_tracer
-from reasonlab.runs.metrics import groups_by_family
+from reasonlab.scoring.rows import EvalRow, RowGroups
 
 LOW_LOGPROB = math.log(0.5)
 OTHER = "other"
 CONTEXT_CHARS = 160
-THINK_OPENER = "<think>\n"  # ends the chat template's generation prompt with thinking on
-
-
-def reference_continuation(assistant_turn: str) -> str:
-    """What the model must generate after the prompt: the assistant turn without the ``<think>\\n`` opener
-    that the generation prompt already holds."""
-    return assistant_turn[len(THINK_OPENER) :] if assistant_turn.startswith(THINK_OPENER) else assistant_turn
 
 
 def step_kinds_for(family: str | None, style: str | None = None) -> tuple[StepKind, ...]:
@@ -113,13 +106,13 @@ def is_perfect(completion: str, reference: str) -> bool:
     return completion.rstrip() == reference.rstrip()
 
 
-def group_imitation(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def group_imitation(rows: Sequence[EvalRow]) -> dict[str, Any]:
     """Aggregates over rows that carry ``imitation`` (teacher forcing) and/or ``perfect`` (free generation)."""
-    generated = [r for r in rows if "perfect" in r]
-    scored = [r["imitation"] for r in rows if r.get("imitation")]
+    generated = [r.perfect for r in rows if r.perfect is not None]
+    scored = [r.imitation for r in rows if r.imitation]
     summary: dict[str, Any] = {
         "rows": len(rows),
-        "perfect_trace_rate": sum(r["perfect"] for r in generated) / len(generated) if generated else None,
+        "perfect_trace_rate": sum(generated) / len(generated) if generated else None,
         "teacher_forced_rows": len(scored),
     }
     if not scored:
@@ -156,12 +149,12 @@ def group_imitation(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def imitation_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def imitation_metrics(rows: Sequence[EvalRow]) -> dict[str, Any]:
     """``overall``, ``by_family`` and ``by_subtype`` imitation aggregates over rows with a reference."""
-    with_reference = [r for r in rows if "perfect" in r or r.get("imitation")]
-    by_family, by_subtype = groups_by_family(with_reference)
+    with_reference = [r for r in rows if r.perfect is not None or r.imitation]
+    groups = RowGroups.of(with_reference)
     return {
         "overall": group_imitation(with_reference),
-        "by_family": {k: group_imitation(v) for k, v in by_family.items()},
-        "by_subtype": {k: group_imitation(v) for k, v in by_subtype.items()},
+        "by_family": {k: group_imitation(v) for k, v in groups.by_family.items()},
+        "by_subtype": {k: group_imitation(v) for k, v in groups.by_subtype.items()},
     }

@@ -1,7 +1,8 @@
 """A run's report: a self-contained HTML page (plots embedded as SVG images) and a Markdown summary.
 
-Plots: accuracy by family with 95% intervals; completion lengths per family against the token budget;
-accuracy as a function of the token budget (the efficiency curve).
+Plots: accuracy by family (puzzle families, and tasks without families) with 95% intervals; completion
+lengths per family against the token budget; accuracy as a function of the token budget (the efficiency
+curve). The rows are :class:`reasonlab.scoring.rows.EvalRow`, whatever their task.
 
 The plots are paid once per run, after the last completion, so they are drawn cheaply: matplotlib's
 object API without pyplot's global state, fixed margins instead of a tight bounding box (which draws
@@ -18,6 +19,9 @@ import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from reasonlab.runs.metrics import table_groups
+from reasonlab.scoring.rows import EvalRow
 
 GROUP_COLUMNS = (
     ("rows", "rows", "{:d}"),
@@ -129,17 +133,10 @@ def _cell(group: dict[str, Any], key: str, fmt: str | None) -> str:
     return fmt.format(value)
 
 
-def _table_rows(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    rows = [(name, g) for name, g in metrics["by_family"].items()]
-    rows += [(name, g) for name, g in metrics["by_subtype"].items()]
-    rows.append(("overall", metrics["overall"]))
-    return rows
-
-
 def markdown_report(metrics: dict[str, Any], title: str) -> str:
     header = "| group | " + " | ".join(label for _, label, _ in GROUP_COLUMNS) + " |"
     lines = [f"# {title}", "", header, "|" + "---|" * (len(GROUP_COLUMNS) + 1)]
-    for name, group in _table_rows(metrics):
+    for name, group in table_groups(metrics):
         cells = " | ".join(_cell(group, key, fmt) for key, _, fmt in GROUP_COLUMNS)
         lines.append(f"| {'**overall**' if name == 'overall' else name} | {cells} |")
     overall = metrics["overall"]
@@ -171,19 +168,26 @@ def new_figure():
     return figure, figure.subplots()
 
 
-def _plots(metrics: dict[str, Any], rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def shown_groups(metrics: dict[str, Any], rows: list[EvalRow]) -> dict[str, dict[str, Any]]:
+    """The metrics of each plotted group: every puzzle family, and every task whose rows have no family."""
+    tasks_without_families = sorted({r.task for r in rows if r.family is None})
+    by_task = metrics.get("by_task", {})
+    return {**metrics["by_family"], **{task: by_task[task] for task in tasks_without_families}}
+
+
+def _plots(metrics: dict[str, Any], rows: list[EvalRow]) -> list[tuple[str, str]]:
     from matplotlib import rc_context
 
+    groups = shown_groups(metrics, rows)
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "reasonlab"}):
         return [
-            ("Accuracy by family", svg_data(_accuracy_by_family(metrics))),
+            ("Accuracy by family", svg_data(_accuracy_by_family(groups))),
             ("Completion lengths", svg_data(_completion_lengths(metrics, rows))),
-            ("Accuracy vs tokens", svg_data(_accuracy_vs_tokens(metrics))),
+            ("Accuracy vs tokens", svg_data(_accuracy_vs_tokens(metrics, groups))),
         ]
 
 
-def _accuracy_by_family(metrics: dict[str, Any]):
-    families = metrics["by_family"]
+def _accuracy_by_family(families: dict[str, dict[str, Any]]):
     names = list(families)
     accuracy = [families[n]["accuracy"] for n in names]
     # Clamped at 0: at 0% or 100% the interval's end equals the accuracy up to rounding.
@@ -199,11 +203,11 @@ def _accuracy_by_family(metrics: dict[str, Any]):
     return figure
 
 
-def _completion_lengths(metrics: dict[str, Any], rows: list[dict[str, Any]]):
+def _completion_lengths(metrics: dict[str, Any], rows: list[EvalRow]):
     lengths: dict[str, list[int]] = defaultdict(list)
     for row in rows:
-        lengths[row["family"]].append(row["completion_tokens"])
-    budget = metrics.get("max_tokens") or max((r["completion_tokens"] for r in rows), default=1)
+        lengths[row.group].append(row.completion_tokens)
+    budget = metrics.get("max_tokens") or max((r.completion_tokens for r in rows), default=1)
     figure, axis = new_figure()
     # One filled outline per family, not one patch per bar: a fraction of the drawing time.
     axis.hist(
@@ -222,9 +226,9 @@ def _completion_lengths(metrics: dict[str, Any], rows: list[dict[str, Any]]):
     return figure
 
 
-def _accuracy_vs_tokens(metrics: dict[str, Any]):
+def _accuracy_vs_tokens(metrics: dict[str, Any], groups: dict[str, dict[str, Any]]):
     figure, axis = new_figure()
-    for name, group in [*metrics["by_family"].items(), ("overall", metrics["overall"])]:
+    for name, group in [*groups.items(), ("overall", metrics["overall"])]:
         curve = group["accuracy_at_budget"]
         axis.plot(
             [int(b) for b in curve],
@@ -242,10 +246,10 @@ def _accuracy_vs_tokens(metrics: dict[str, Any]):
     return figure
 
 
-def html_report(metrics: dict[str, Any], rows: list[dict[str, Any]], title: str) -> str:
+def html_report(metrics: dict[str, Any], rows: list[EvalRow], title: str) -> str:
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in GROUP_COLUMNS)
     body = []
-    for name, group in _table_rows(metrics):
+    for name, group in table_groups(metrics):
         cells = "".join(f"<td>{html.escape(_cell(group, key, fmt))}</td>" for key, _, fmt in GROUP_COLUMNS)
         style = ' class="overall"' if name == "overall" else ""
         body.append(f"<tr{style}><th>{html.escape(name)}</th>{cells}</tr>")
@@ -278,6 +282,6 @@ mark.expected {{ background: #b7e4b0; }} mark.predicted {{ background: #f4b6b6; 
 """
 
 
-def write_reports(run_dir: Path, metrics: dict[str, Any], rows: list[dict[str, Any]], title: str) -> None:
+def write_reports(run_dir: Path, metrics: dict[str, Any], rows: list[EvalRow], title: str) -> None:
     (run_dir / "report.md").write_text(markdown_report(metrics, title), encoding="utf-8")
     (run_dir / "report.html").write_text(html_report(metrics, rows, title), encoding="utf-8")

@@ -24,7 +24,7 @@ from typing import Any
 from reasonlab.grader import extract, verify
 from reasonlab.inference.base import FINISH_LENGTH
 from reasonlab.puzzles.types import Puzzle
-from reasonlab.runs.metrics import groups_by_family
+from reasonlab.scoring.rows import EvalRow, RowGroups
 
 LEADERBOARD_ROWS = 250
 BOOTSTRAP_DRAWS = 2000
@@ -80,48 +80,55 @@ def leaderboard_spread(
     }
 
 
-def _group(rows: Sequence[dict[str, Any]], ceiling: dict[str, bool] | None, imitation: dict | None) -> dict:
+def _group(rows: Sequence[EvalRow], ceiling: dict[str, bool] | None, imitation: dict | None) -> dict:
     n = len(rows)
-    accuracy = sum(r["correct"] for r in rows) / n if n else 0.0
+    accuracy = sum(r.correct for r in rows) / n if n else 0.0
     card: dict[str, Any] = {"rows": n, "accuracy": accuracy}
-    known = [ceiling[r["id"]] for r in rows if ceiling and r["id"] in ceiling]
+    known = [ceiling[r.question_id] for r in rows if ceiling and r.question_id in ceiling]
     if known:
         card["solver_ceiling"] = sum(known) / len(known)
         card["gap"] = card["solver_ceiling"] - accuracy
-    card["truncation_rate"] = sum(r["finish_reason"] == FINISH_LENGTH for r in rows) / n if n else 0.0
-    card["median_tokens"] = statistics.median(r["completion_tokens"] for r in rows) if rows else 0
+    card["truncation_rate"] = sum(r.finish_reason == FINISH_LENGTH for r in rows) / n if n else 0.0
+    card["median_tokens"] = statistics.median(r.completion_tokens for r in rows) if rows else 0
     for key in IMITATION_KEYS:
         if imitation and imitation.get(key) is not None:
             card[key] = imitation[key]
     return card
 
 
-def _failure(row: dict[str, Any]) -> dict[str, Any]:
-    example = {k: row.get(k) for k in ("id", "family", "subtype", "gold", "answer")}
-    divergence = (row.get("imitation") or {}).get("first_divergence")
+def _failure(row: EvalRow) -> dict[str, Any]:
+    example: dict[str, Any] = {
+        "id": row.id,
+        "family": row.family,
+        "subtype": row.subtype,
+        "gold": row.gold,
+        "answer": row.answer,
+    }
+    divergence = (row.imitation or {}).get("first_divergence")
     if divergence:
         example["divergence"] = divergence
     else:
-        example["completion_tail"] = row["completion"][-300:]
+        example["completion_tail"] = row.completion[-300:]
     return example
 
 
 def build_scorecard(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[EvalRow],
     ceiling: dict[str, bool] | None = None,
     imitation: dict[str, Any] | None = None,
     *,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The scorecard of scored puzzle rows (``runs.metrics.score_rows``, with imitation where scored)."""
+    """The scorecard of scored puzzle rows (with imitation where scored)."""
     imitation = imitation or {}
-    by_family, by_subtype = groups_by_family(rows)
+    groups = RowGroups.of(rows)
+    by_family, by_subtype = groups.by_family, groups.by_subtype
     overall = _group(rows, ceiling, imitation.get("overall"))
-    overall["leaderboard_spread"] = leaderboard_spread([r["correct"] for r in rows], seed=seed)
+    overall["leaderboard_spread"] = leaderboard_spread([r.correct for r in rows], seed=seed)
     failures = [
         _failure(row)
         for family_rows in by_family.values()
-        for row in [r for r in family_rows if not r["correct"]][:FAILURES_PER_FAMILY]
+        for row in [r for r in family_rows if not r.correct][:FAILURES_PER_FAMILY]
     ]
     return {
         "overall": overall,

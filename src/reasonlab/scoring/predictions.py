@@ -1,5 +1,8 @@
 """Reading predictions and scoring them against gold rows, grouped by family and subtype.
 
+Scored predictions are :class:`~reasonlab.scoring.rows.EvalRow` of the ``wonderland`` task, grouped as an
+evaluation run's rows are, so ``reasonlab score`` and ``metrics.json`` count the same way.
+
 Predictions come either as a CSV of extracted answers (``id,answer``) or as JSONL of raw model
 completions (``id`` and ``completion``), to which the grader's extraction is applied.
 
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from reasonlab.grader import FINISH_LENGTH, extract, verify
 from reasonlab.jsonl import read_jsonl
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.types import Puzzle
+from reasonlab.scoring.rows import PUZZLE_TRACK, WONDERLAND, EvalRow, RowGroups
 
 
 class PredictionFileError(ValueError):
@@ -121,28 +124,46 @@ class ScoreReport:
         }
 
 
-def score_predictions(gold: Iterable[Puzzle], predictions: dict[str, str]) -> ScoreReport:
-    """Score predictions against labelled puzzles; an id without a prediction counts as wrong."""
-    overall = GroupScore()
-    by_family: dict[str, GroupScore] = defaultdict(GroupScore)
-    by_subtype: dict[str, GroupScore] = defaultdict(GroupScore)
-    missing, wrong, gold_ids = [], [], set()
+def prediction_rows(gold: Iterable[Puzzle], predictions: dict[str, str]) -> list[EvalRow]:
+    """One row of the ``wonderland`` task per gold puzzle, its prediction compared by the grader's metric
+    (a missing prediction is an empty, wrong answer)."""
+    rows = []
     for puzzle in gold:
         if puzzle.answer is None:
             raise PredictionFileError(f"gold row {puzzle.id!r} has no answer")
-        gold_ids.add(puzzle.id)
         kind = classify(puzzle.prompt)
         predicted = predictions.get(puzzle.id)
-        if predicted is None:
-            missing.append(puzzle.id)
-        ok = predicted is not None and verify(puzzle.answer, predicted)
-        if predicted is not None and not ok:
-            wrong.append(puzzle.id)
-        groups = [overall, by_family[kind.family]]
-        if kind.subtype:
-            groups.append(by_subtype[kind.label])
-        for group in groups:
-            group.rows += 1
-            group.correct += ok
-    extra = sorted(set(predictions) - gold_ids)
-    return ScoreReport(overall, dict(by_family), dict(by_subtype), missing, extra, wrong)
+        rows.append(
+            EvalRow(
+                id=puzzle.id,
+                task=WONDERLAND,
+                track=PUZZLE_TRACK,
+                family=kind.family,
+                subtype=kind.subtype,
+                gold=puzzle.answer,
+                answer=predicted or "",
+                correct=predicted is not None and verify(puzzle.answer, predicted),
+                no_answer=predicted is None,
+            )
+        )
+    return rows
+
+
+def _score(rows: Iterable[EvalRow]) -> GroupScore:
+    rows = list(rows)
+    return GroupScore(rows=len(rows), correct=sum(row.correct for row in rows))
+
+
+def score_predictions(gold: Iterable[Puzzle], predictions: dict[str, str]) -> ScoreReport:
+    """Score predictions against labelled puzzles; an id without a prediction counts as wrong."""
+    rows = prediction_rows(gold, predictions)
+    groups = RowGroups.of(rows)
+    gold_ids = {row.id for row in rows}
+    return ScoreReport(
+        overall=_score(rows),
+        by_family={k: _score(v) for k, v in groups.by_family.items()},
+        by_subtype={k: _score(v) for k, v in groups.by_subtype.items()},
+        missing_ids=[row.id for row in rows if row.no_answer],
+        extra_ids=sorted(set(predictions) - gold_ids),
+        wrong_ids=[row.id for row in rows if not row.no_answer and not row.correct],
+    )

@@ -1,4 +1,5 @@
-"""Reasoning tracks beyond the puzzles (math, code, logic, commonsense), one task per YAML file.
+"""Everything evaluated is a task: the Wonderland puzzles (:mod:`reasonlab.tracks.wonderland`) and the
+reasoning tracks beyond them (math, code, logic, commonsense), one task per YAML file.
 
 from reasonlab.tracks import load_task
 task = load_task("gsm8k")
@@ -35,8 +36,8 @@ __all__ = [
 
 @runtime_checkable
 class EvalTask(Protocol):
-    """What evaluation needs of a task; :class:`Task` (one YAML file) is the built-in kind. A plugin
-    registers a task object under the entry point group ``reasonlab.tasks``."""
+    """What evaluation needs of a task; :class:`Task` (one YAML file) and the Wonderland puzzles are the
+    built-in kinds. A plugin registers a task object under the entry point group ``reasonlab.tasks``."""
 
     name: str
     track: str
@@ -57,11 +58,14 @@ def task_files() -> dict[str, Path]:
     return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
-# Tasks by name: the built-in task files, then plugins' (entry point group ``reasonlab.tasks``).
+# Tasks by name: the Wonderland puzzles, the built-in task files, then plugins' (``reasonlab.tasks``).
 TASKS: Registry[EvalTask] = Registry(
     "tasks",
     EvalTask,
-    {name: (str(path), partial(Task.from_file, path)) for name, path in task_files().items()},
+    {
+        "wonderland": "reasonlab.tracks.wonderland:WONDERLAND_TASK",
+        **{name: (str(path), partial(Task.from_file, path)) for name, path in task_files().items()},
+    },
 )
 
 

@@ -1,4 +1,4 @@
-"""The generic evaluation row every task produces and every backend consumes."""
+"""The generic evaluation request every task produces and every backend consumes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from typing import Any
 class EvalRequest:
     """One question for a model: chat ``messages`` to send, the ``gold`` its scorer compares with, and
     ``metadata`` the extraction and scorer need. ``reference`` is a completion known to be right (what
-    ``reasonlab tasks verify`` scores)."""
+    ``reasonlab tasks verify`` scores, and what the solver backend answers a task without a puzzle with).
+
+    A puzzle's request also carries its ``family`` and ``subtype``, the ``puzzle`` text itself (the solver
+    backend solves it), and, from SFT records, the ``trace`` the model was taught and its ``trace_style``
+    (imitation metrics)."""
 
     id: str
     task: str
@@ -19,6 +23,11 @@ class EvalRequest:
     gold: str
     metadata: dict[str, Any] = field(default_factory=dict)
     reference: str = ""
+    family: str | None = None
+    subtype: str | None = None
+    puzzle: str | None = None
+    trace: str | None = None
+    trace_style: str | None = None
 
     @property
     def prompt(self) -> str:

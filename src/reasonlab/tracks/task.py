@@ -76,8 +76,12 @@ class TaskSpec(BaseModel):
 
 @dataclass(frozen=True)
 class Scored:
+    """An extracted answer and its score in [0, 1]. ``no_answer``: the extraction found nothing it reads as
+    an answer; None lets the evaluation decide from the answer (empty or the grader's ``NOT_FOUND``)."""
+
     answer: str
     score: float
+    no_answer: bool | None = None
 
     @property
     def correct(self) -> bool:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from reasonlab.tracks import EvalTask
 from reasonlab.tracks.request import EvalRequest
-from reasonlab.tracks.task import Task
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Verification:
 
 
 def verify_task(
-    task: Task,
+    task: EvalTask,
     limit: int | None = None,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,

@@ -27,10 +27,10 @@ from reasonlab.puzzles.families.bit_columns import solve_by_columns
 from reasonlab.puzzles.families.bit_grammar import (
     ATOMS,
     FUNCTION_BY_NAME,
-    FUNCTIONS,
     RULE_KINDS,
     Rule,
-    consistent_rules,
+    fitting_rules,
+    prepare_tables,
 )
 from reasonlab.puzzles.types import Puzzle, Solution, Status
 
@@ -60,17 +60,12 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
 }
 _EXAMPLE = re.compile(r"^([01]{8}) -> ([01]{8})$", re.M)
 _QUERY = re.compile(r"Now, determine the output for: ([01]{8})\s*$")
-_FUNCTION_ORDER = {f.name: i + 1 for i, f in enumerate(FUNCTIONS)}
 
 
 @dataclass(frozen=True, slots=True)
 class BitInstance:
     examples: tuple[tuple[str, str], ...]
     query: str
-
-
-def simplicity(rule: Rule) -> tuple:
-    return (len(rule.atoms), _FUNCTION_ORDER.get(rule.function, 0), rule.atoms)
 
 
 def bits(value: int) -> str:
@@ -81,24 +76,21 @@ def solve_instance(instance: BitInstance) -> Solution:
     inputs = [int(a, 2) for a, _ in instance.examples]
     outputs = [int(b, 2) for _, b in instance.examples]
     query = int(instance.query, 2)
-    rules = consistent_rules(inputs, outputs)
+    rules = fitting_rules(inputs, outputs, query)  # in simplicity order
     if not rules:
         return _solve_per_bit(instance)
-    votes: Counter[str] = Counter()
-    simplest: dict[str, Rule] = {}
-    query_words = [atom.apply(query) for atom in ATOMS]
-    for rule in sorted(rules, key=simplicity):
-        answer = bits(rule.apply_to_words(query_words))
-        votes[answer] += 1
-        simplest.setdefault(answer, rule)
-    # ``simplest`` was filled in simplicity order, so a lower rank means a simpler explaining rule.
-    rank = {a: i for i, a in enumerate(simplest)}
-    answer = max(votes, key=lambda a: (votes[a], -rank[a]))
-    rule = simplest[answer]
+    answers = [answer for _, _, answer in rules]
+    votes = Counter(answers)
+    # ``votes`` holds the answers in the order of their simplest explaining rules: a lower rank is simpler.
+    rank = {a: i for i, a in enumerate(votes)}
+    value = max(votes, key=lambda a: (votes[a], -rank[a]))
+    answer = bits(value)
+    function, atoms, _ = rules[answers.index(value)]
+    rule = Rule(function, atoms)
     status = Status.SOLVED if len(votes) == 1 else Status.AMBIGUOUS
     text = f"out = {rule.text}"
     if status is Status.AMBIGUOUS:
-        ranked = [f"{a} ({count})" for a, count in votes.most_common(_LISTED_ANSWERS)]
+        ranked = [f"{bits(a)} ({count})" for a, count in votes.most_common(_LISTED_ANSWERS)]
         if len(votes) > _LISTED_ANSWERS:
             ranked.append(f"{len(votes) - _LISTED_ANSWERS} more")
         text += f"; {len(rules)} rules fit and disagree on the query; took the answer most give: {', '.join(ranked)}"
@@ -110,7 +102,7 @@ def solve_instance(instance: BitInstance) -> Solution:
             "method": "word",
             "rule": rule.text,
             "rules_fitting": len(rules),
-            "candidates": dict(votes.most_common()),
+            "candidates": {bits(a): count for a, count in votes.most_common()},
         },
     )
 
@@ -199,6 +191,10 @@ class Bit(FixedWording):
 
     def solve(self, instance: BitInstance) -> Solution:
         return solve_instance(instance)
+
+    def prepare(self) -> None:
+        """Build the rule search's pattern tables for every input byte now (a few milliseconds)."""
+        prepare_tables()
 
     def generate(
         self,

@@ -2,16 +2,18 @@
 
 An *atom* is one of ``x``, ``shl k``, ``shr k``, ``rol k`` (k = 1..7) or the negation of one: 44 words.
 A rule is one atom, a 2-input function (and/or/xor) of two atoms, or a 3-input function of three atoms.
-Every function is bitwise, so a rule can be checked on all examples at once: the examples' values are
-packed side by side into one integer (8 bits per example) and the rule is evaluated on the packed atoms.
+Every function is bitwise, so a rule fits when it fits at every bit of every example: whole-word rules
+are found by :func:`fitting_rules` (which functions of one to three shifted words the outputs can be),
+per-bit expressions over packed columns by :func:`search` (used by :mod:`bit_columns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from itertools import compress, permutations
+from functools import cache, reduce
+from itertools import combinations, combinations_with_replacement, compress, pairwise, permutations, product
+from operator import and_, itemgetter, or_
 
 WIDTH = 8
 BYTE = (1 << WIDTH) - 1
@@ -201,28 +203,256 @@ def _split_arguments(text: str) -> list[str]:
     return parts
 
 
-def pack(values: list[int]) -> int:
-    """Values side by side, 8 bits each, first value in the lowest byte."""
-    return int.from_bytes(bytes(values), "little")
-
-
-# Every atom's output for every input byte: packing the examples' atom words is a table lookup.
+# Every atom's output for every input byte.
 _ATOM_OUTPUTS: tuple[bytes, ...] = tuple(bytes(atom.apply(v) for v in range(1 << WIDTH)) for atom in ATOMS)
-
-
-def atom_words(inputs: list[int]) -> list[int]:
-    """Each atom's outputs on ``inputs``, packed (:func:`pack`), in :data:`ATOMS` order."""
-    return [int.from_bytes(bytes(map(table.__getitem__, inputs)), "little") for table in _ATOM_OUTPUTS]
+_FUNCTION_RANK = {f.name: i + 1 for i, f in enumerate(FUNCTIONS)}
+_PATTERN_BITS = tuple(1 << m for m in range(8))
 
 
 def consistent_rules(inputs: list[int], outputs: list[int]) -> list[Rule]:
-    """Every canonical rule of the grammar that maps each input to its output."""
-    full = (1 << (WIDTH * len(inputs))) - 1
-    return [Rule(name, args) for name, args in search(atom_words(inputs), pack(outputs), full)]
+    """Every canonical rule of the grammar that maps each input to its output, in simplicity order."""
+    return [Rule(function, args) for function, args, _ in fitting_rules(inputs, outputs, 0)]
 
 
-# How the search enumerates a function's arguments. Arguments are taken in an order chosen per function
-# (``_Plan.order``): the first is filtered alone, the second given the first, the last is solved for.
+# Whole-word rules are found through the *plain* atoms (x and its shifts and rotations, unnegated): a rule
+# over atoms is a function of at most three plain words, and it fits the examples exactly when the target
+# is some function of those plain words' bits at every packed position, one that the rule's function
+# (with its arguments' order and negations) agrees with. So the search asks, for every multiset of one to
+# three plains (a *slot*), which 3-bit *patterns* of the plains' bits occur where the target is 1 and where
+# it is 0; a slot where some pattern meets both is out, and for the rest the fitting rules are read from a
+# table keyed by those two pattern sets. The question is asked of every slot at once: a set of slots is an
+# integer with one bit per slot, and the slots showing each pattern at each (input byte, bit) are built
+# once per process, per input byte (:func:`prepare_tables`). Only the slots left are looked at one by one.
+_PLAINS = len(ATOMS) // 2
+assert all(ATOMS[i + _PLAINS] == Atom(a.kind, a.amount, True) for i, a in enumerate(ATOMS[:_PLAINS]))
+
+
+def _make_slots() -> tuple[tuple[int, ...], ...]:
+    slots: list[tuple[int, ...]] = []
+    for size in (1, 2, 3):
+        # three copies of one plain leave no three distinct atoms (each plain gives just two)
+        slots.extend(c for c in combinations_with_replacement(range(_PLAINS), size) if len(set(c)) > size - 2)
+    return tuple(slots)
+
+
+_SLOTS = _make_slots()
+_ALL_SLOTS = (1 << len(_SLOTS)) - 1
+
+
+def _slots_reading() -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """``[j][p][s]``: the slots whose ``j``-th plain holds input bit ``s`` at bit ``p`` of its word."""
+    holding = [[0] * _PLAINS for _ in range(3)]  # [j][plain]: the slots whose j-th plain is that plain
+    for u, slot in enumerate(_SLOTS):
+        for j, plain in enumerate(slot):
+            holding[j][plain] |= 1 << u
+    reading = [[[0] * WIDTH for _ in range(WIDTH)] for _ in range(3)]
+    for plain in range(_PLAINS):
+        for s in range(WIDTH):
+            word = ATOMS[plain].apply(1 << s)  # a plain atom moves each input bit to one place at most
+            for p in range(WIDTH):
+                if word >> p & 1:
+                    for j in range(3):
+                        reading[j][p][s] |= holding[j][plain]
+    return tuple(tuple(tuple(row) for row in position) for position in reading)
+
+
+_READING = _slots_reading()
+
+
+@cache
+def _patterns(value: int) -> tuple[tuple[int, ...], ...]:
+    """``[p][m]``: the slots whose plains' bits at bit ``p`` on input ``value`` form pattern ``m`` (bit j
+    of ``m`` is the ``j``-th plain's bit; a slot's missing plains read 0)."""
+    sources = [s for s in range(WIDTH) if value >> s & 1]
+    table = []
+    for p in range(WIDTH):
+        a, b, c = (reduce(or_, (_READING[j][p][s] for s in sources), 0) for j in range(3))
+        both = a & b
+        pairs = (_ALL_SLOTS ^ (a | b), a ^ both, b ^ both, both)  # pattern bits 0, 1 of the first two plains
+        with_c = [x & c for x in pairs]
+        table.append(tuple(x ^ xc for x, xc in zip(pairs, with_c, strict=True)) + tuple(with_c))
+    return tuple(table)
+
+
+def prepare_tables() -> None:
+    """Build every input byte's pattern table now, once per process (before worker processes fork)."""
+    for value in range(1 << WIDTH):
+        _patterns(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One way a slot's plains can be a canonical rule's arguments. ``take`` picks the rule's atoms from
+    the slot's *choices* (its plains, then their negations: :data:`_CHOICES`); ``table`` is the rule's
+    truth table over the patterns (bit m: its output where the plains' bits form pattern m); ``evaluate``
+    gives its output from its atoms' words; ``rank`` orders the kinds as :func:`fitting_rules` lists them."""
+
+    function: str | None
+    rank: int
+    take: Callable[[tuple[int, ...]], tuple[int, ...]]
+    table: int
+    evaluate: Callable[..., int]
+
+
+def _shape(slot: tuple[int, ...]) -> tuple[int, ...]:
+    """Which of a slot's (sorted) plains are equal, as ranks: (0, 1, 2), (0, 0, 1), (0, 1, 1), (0, 1)..."""
+    ranks = [0]
+    for previous, plain in pairwise(slot):
+        ranks.append(ranks[-1] + (plain != previous))
+    return tuple(ranks)
+
+
+def _taker(indices: tuple[int, ...]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    if len(indices) == 1:
+        (index,) = indices
+        return lambda choices: (choices[index],)
+    return itemgetter(*indices)
+
+
+def _on_bytes(function: Function | None) -> Callable[..., int]:
+    if function is None:
+        return lambda word: word
+    return lambda *words: function.evaluate(*words, BYTE)
+
+
+@cache
+def _truth_table(function: Function | None, roles: tuple[int, ...], negations: tuple[int, ...]) -> int:
+    table = 0
+    for m in range(1 << len(roles)):
+        args = [(m >> role & 1) ^ negated for role, negated in zip(roles, negations, strict=True)]
+        table |= (args[0] if function is None else function.evaluate(*args, 1) & 1) << m
+    return table
+
+
+def _readings(shape: tuple[int, ...]) -> tuple[_Reading, ...]:
+    """Every reading that gives a canonical rule on a slot of this shape, each rule once. Atom indices
+    are ``plain + _PLAINS * negated``, so they compare as (negated, plain) do: the shape alone says
+    whether a reading's atoms are distinct and its symmetric arguments increase."""
+    size = len(shape)
+    functions: list[Function | None] = [None] if size == 1 else [f for f in FUNCTIONS if f.arity == size]
+    readings, rules = [], set()
+    for function in functions:
+        for roles in permutations(range(size)):
+            for negations in product((0, 1), repeat=size):
+                atoms = tuple(zip(negations, (shape[role] for role in roles), strict=True))
+                if function is not None and (
+                    len(set(atoms)) < size
+                    or (function.symmetric_prefix and atoms[0] > atoms[1])
+                    or (function.fully_symmetric and size == 3 and atoms[1] > atoms[2])
+                    or (function.name, atoms) in rules
+                ):
+                    continue
+                rules.add((function and function.name, atoms))
+                picks = tuple(role + size * negated for role, negated in zip(roles, negations, strict=True))
+                readings.append(
+                    _Reading(
+                        function and function.name,
+                        _FUNCTION_RANK[function.name] if function else 0,
+                        _taker(picks),
+                        _truth_table(function, roles, negations),
+                        _on_bytes(function),
+                    )
+                )
+    return tuple(readings)
+
+
+_SHAPES = tuple(_shape(slot) for slot in _SLOTS)
+_READINGS = {shape: _readings(shape) for shape in set(_SHAPES)}
+_CHOICES = tuple(slot + tuple(plain + _PLAINS for plain in slot) for slot in _SLOTS)
+
+
+def _depends_on_every_plain(table: int, size: int) -> bool:
+    return all(
+        any(table >> m & 1 != table >> (m ^ 1 << j) & 1 for m in range(1 << size)) for j in range(size)
+    )
+
+
+# A slot of distinct plains whose patterns all occur has one truth table. When a smaller slot within it
+# fits, that table ignores the other plains, and no reading's table does: such slots are skipped unread.
+assert all(_depends_on_every_plain(r.table, 2) for r in _READINGS[(0, 1)])
+assert all(_depends_on_every_plain(r.table, 3) for r in _READINGS[(0, 1, 2)])
+
+
+def _slots_within() -> tuple[int, ...]:
+    """Per slot of one or two distinct plains: the larger slots of distinct plains that contain its
+    plains (0 for the other slots)."""
+    index = {slot: u for u, slot in enumerate(_SLOTS)}
+    larger = [bytearray(len(_SLOTS) // 8 + 1) for _ in _SLOTS]
+    for u, slot in enumerate(_SLOTS):
+        if len(slot) > 1 and len(set(slot)) == len(slot):
+            for size in range(1, len(slot)):
+                for smaller in combinations(slot, size):
+                    larger[index[smaller]][u >> 3] |= 1 << (u & 7)
+    return tuple(int.from_bytes(bits, "little") for bits in larger)
+
+
+_LARGER = _slots_within()
+_SMALL_SLOTS = sum(1 << u for u, slot in enumerate(_SLOTS) if len(slot) < 3)
+_PAIR_SLOTS = sum(1 << u for u, slot in enumerate(_SLOTS) if len(slot) == 2)
+
+
+@cache
+def _fitting_readings(shape: tuple[int, ...], ones: int, seen: int) -> tuple[_Reading, ...]:
+    """The readings whose truth table is 1 on the patterns ``ones`` and 0 on the rest of ``seen``."""
+    return tuple(r for r in _READINGS[shape] if r.table & seen == ones)
+
+
+def fitting_rules(
+    inputs: Sequence[int], outputs: Sequence[int], query: int
+) -> list[tuple[str | None, tuple[int, ...], int]]:
+    """Every canonical rule (function name, atom indices) that maps each input to its output, with its
+    output on ``query``, in simplicity order: fewer atoms, then :data:`FUNCTIONS` order, then atoms.
+    Atoms are distinct and symmetric arguments increase, as in :func:`canonical_argument_tuples`."""
+    ones_at = [0] * 8  # per pattern, the slots showing it where the target is 1
+    zeros_at = [0] * 8
+    for value, target in zip(inputs, outputs, strict=True):
+        for p, sets in enumerate(_patterns(value)):
+            if target >> p & 1:
+                ones_at = list(map(or_, ones_at, sets))
+            else:
+                zeros_at = list(map(or_, zeros_at, sets))
+    alive = _ALL_SLOTS ^ reduce(or_, map(and_, ones_at, zeros_at), 0)
+    # skip the slots that contain a fitting smaller slot and show all their patterns (see _LARGER)
+    seen = list(map(or_, ones_at, zeros_at))
+    seen_low = seen[0] & seen[1] & seen[2] & seen[3]
+    fully_seen = (seen_low & seen[4] & seen[5] & seen[6] & seen[7]) | (seen_low & _PAIR_SLOTS)
+    small = alive & _SMALL_SLOTS
+    while small:
+        low = small & -small
+        small ^= low
+        alive &= ~(_LARGER[low.bit_length() - 1] & fully_seen)
+    query_words = [table[query] for table in _ATOM_OUTPUTS]
+    by_rank: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+    names: dict[int, str | None] = {}
+    while alive:
+        low = alive & -alive
+        alive ^= low
+        u = low.bit_length() - 1
+        ones = sum(compress(_PATTERN_BITS, map(low.__and__, ones_at)))
+        readings = _fitting_readings(
+            _SHAPES[u], ones, ones | sum(compress(_PATTERN_BITS, map(low.__and__, zeros_at)))
+        )
+        if not readings:
+            continue
+        choices = _CHOICES[u]
+        for reading in readings:
+            args = reading.take(choices)
+            answer = reading.evaluate(*map(query_words.__getitem__, args))
+            rows = by_rank.get(reading.rank)
+            if rows is None:
+                rows = by_rank[reading.rank] = []
+                names[reading.rank] = reading.function
+            rows.append((args, answer))
+    found = []
+    for rank in sorted(by_rank):
+        name = names[rank]
+        found.extend((name, args, answer) for args, answer in sorted(by_rank[rank]))
+    return found
+
+
+# How :func:`search` (the per-bit fallback's search over literal columns) enumerates a function's
+# arguments. Arguments are taken in an order chosen per function (``_Plan.order``): the first is filtered
+# alone, the second given the first, the last is solved for.
 # Each filter is a per-bit condition on the bits of the arguments taken so far and of the target y,
 # derived from the function's truth table. A per-bit condition over (x1, x2, y) is kept in algebraic
 # normal form (an XOR of AND-monomials; bit m of the form is monomial m, whose bits 1, 2, 4 stand for
