@@ -19,6 +19,7 @@ Each figure is printed with the load average, as the machine may be shared.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -36,6 +37,8 @@ from reasonlab.models.tiny import build_tokenizer
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.evaluate import data_path, load_eval_config
+from reasonlab.runs.experiment import HELDOUT_PUZZLES
+from reasonlab.runs.stages import STAGE_FILE
 
 
 def save_llama(directory: Path, *, hidden: int, layers: int, intermediate: int, seed: int) -> Path:
@@ -98,23 +101,17 @@ def int8_speed(workdir: Path, repeats: int) -> None:
 def quickstart_model(workdir: Path, run: Path | None) -> tuple[Path, Path, list[Puzzle]]:
     """(model, adapter, held-out puzzles) of a finished quickstart run, run here first when not given."""
     if run is None:
-        from reasonlab.quickstart import load_quickstart_config, run_quickstart
+        from reasonlab.runs.experiment import load_experiment_config, run_experiment
 
         run = workdir / "quickstart"
         started = time.perf_counter()
-        result = run_quickstart(load_quickstart_config(), run)
+        result = run_experiment(load_experiment_config(), run)
         print(
             f"  quickstart: {result.accuracy_after:.0%} held-out after training, {time.perf_counter() - started:.0f} s"
         )
-    model = next(
-        p.parent for p in sorted((run / "sft-full").rglob("config.json")) if "checkpoint" not in str(p)
-    )
-    adapter = next(
-        p.parent
-        for p in sorted((run / "sft-lora").rglob("adapter_config.json"))
-        if "checkpoint" not in str(p)
-    )
-    return model, adapter, read_puzzles(run / "data" / "heldout.csv").puzzles
+    trained = json.loads((run / "train" / STAGE_FILE).read_text())["result"]
+    heldout = read_puzzles(run / "synth" / HELDOUT_PUZZLES).puzzles
+    return run / trained["model"], run / trained["adapter"], heldout
 
 
 def trained_model_checks(workdir: Path, run: Path | None, repeats: int) -> None:

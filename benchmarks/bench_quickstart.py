@@ -5,7 +5,7 @@
 
 Each run is ``reasonlab run seed=S --out OUT/<kernel>-t<threads>/seed-S[-rR]`` in its own process, since
 ``OMP_NUM_THREADS`` and ``ATEN_CPU_CAPABILITY`` (``avx2``; ``default``: whatever the CPU has, AVX-512 here)
-are read when torch starts. A run directory that already holds ``quickstart.json`` is read, not run again,
+are read when torch starts. A run directory that already holds ``experiment.json`` is read, not run again,
 so the matrix can be run a few runs at a time. The load average is recorded around every run, as the
 timings of a shared machine mean little without it.
 
@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reasonlab.jsonl import read_jsonl
+from reasonlab.runs.experiment import SUMMARY_FILE
 
 TARGET = 0.90
 # Files whose bytes must repeat exactly for a seed on a kernel: trained weights and both evaluations.
 REPRODUCED = (
-    "sft-full/model/model.safetensors",
-    "sft-lora/adapter/adapter_model.safetensors",
-    "eval-before/completions.jsonl",
-    "eval-after/completions.jsonl",
+    "train/full/model/model.safetensors",
+    "train/lora/adapter/adapter_model.safetensors",
+    "eval/baseline/completions.jsonl",
+    "eval/trained/completions.jsonl",
 )
 
 
@@ -69,7 +70,7 @@ def kernel_in_use(kernel: str) -> str:
 
 def run_once(run: Run, out: Path, extra: list[str]) -> dict:
     directory = out / run.name
-    summary = directory / "quickstart.json"
+    summary = directory / SUMMARY_FILE
     load_before = os.getloadavg()
     if not summary.is_file():
         env = run_environment(run.kernel, run.threads)
@@ -126,7 +127,7 @@ def main() -> None:
     ]
     results: dict[Run, dict] = {}
     for run in runs:
-        if args.report and not (args.out / run.name / "quickstart.json").is_file():
+        if args.report and not (args.out / run.name / SUMMARY_FILE).is_file():
             continue
         results[run] = result = run_once(run, args.out, args.overrides)
         print(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonlab.runs.config import load_config
-from reasonlab.runs.rundir import CONFIG_FILE, ENVIRONMENT_FILE, RUN_FILE, open_run_dir
+from reasonlab.runs.rundir import CONFIG_FILE, ENVIRONMENT_FILE, RUN_FILE
 
 # Keys whose values are timings, different on every run by nature.
 VOLATILE = re.compile(
@@ -66,19 +66,17 @@ def _train_recipe(kind: str) -> Recipe:
     return Recipe(config_class, run, "train_metrics.json")
 
 
-def _quickstart_recipe() -> Recipe:
-    from reasonlab.quickstart import QuickstartConfig, run_quickstart
+def _experiment_recipe() -> Recipe:
+    from reasonlab.runs.experiment import SUMMARY_FILE, ExperimentConfig, run_experiment
 
-    return Recipe(
-        lambda: QuickstartConfig, lambda config, out: run_quickstart(config, out), "quickstart.json"
-    )
+    return Recipe(lambda: ExperimentConfig, lambda config, out: run_experiment(config, out), SUMMARY_FILE)
 
 
 RECIPES: dict[str, Callable[[], Recipe]] = {
     "eval": _eval_recipe,
     "train sft": lambda: _train_recipe("sft"),
     "train grpo": lambda: _train_recipe("grpo"),
-    "run": _quickstart_recipe,
+    "run": _experiment_recipe,
 }
 
 
@@ -131,8 +129,6 @@ def reproduce(run_dir: str | Path, out: str | Path) -> Reproduction:
     recipe = RECIPES[command]()
     original_result = _read_json(run_dir / recipe.result)
     config = load_config(recipe.config_class(), run_dir / CONFIG_FILE)
-    if command == "run":  # the quickstart opens its run directory in the CLI
-        open_run_dir(out, "run", config, seed=config.seed)
     recipe.run(config, out)
     packages_then = _read_json(run_dir / ENVIRONMENT_FILE).get("packages", {})
     packages_now = _read_json(out / ENVIRONMENT_FILE).get("packages", {})

@@ -9,9 +9,9 @@ from reasonlab.cli import augment as augment_commands
 from reasonlab.cli import bench as bench_commands
 from reasonlab.cli import doctor as doctor_commands
 from reasonlab.cli import evaluate as eval_commands
+from reasonlab.cli import experiment as experiment_commands
 from reasonlab.cli import plugins as plugin_commands
 from reasonlab.cli import puzzles as puzzle_commands
-from reasonlab.cli import quickstart as quickstart_commands
 from reasonlab.cli import reproduce as reproduce_commands
 from reasonlab.cli import split as split_commands
 from reasonlab.cli import submit as submit_commands
@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 puzzle_commands.register(app)
-quickstart_commands.register(app)
+experiment_commands.register(app)
 submit_commands.register(app)
 eval_commands.register(app)
 track_commands.register(app)

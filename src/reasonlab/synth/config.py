@@ -10,8 +10,9 @@ on the command line wins over the file and the overrides.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator
 
 from reasonlab.grader import MAX_TOKENS
 from reasonlab.puzzles.families import family_names
@@ -27,6 +28,25 @@ def _known_family(name: str) -> str:
     if name not in family_names():  # the built-ins and plugins' families
         raise ValueError(f"no family {name!r}; families: {', '.join(family_names())}")
     return name
+
+
+def _known_families(mix: dict[str, float] | None) -> dict[str, float] | None:
+    for name in mix or {}:
+        _known_family(name)
+    return mix
+
+
+def _known_knobs(knobs: dict[str, dict[str, int | float]]) -> dict[str, dict[str, int | float]]:
+    for family, settings in knobs.items():
+        for knob in settings:
+            check_knob(_known_family(family), knob)
+    return knobs
+
+
+#: Family weights of a mixture (None: every family alike), each family known (built-in or a plugin's).
+FamilyMix = Annotated[dict[str, NonNegativeFloat] | None, AfterValidator(_known_families)]
+#: Generator settings by family, each knob one its family's generator takes.
+FamilyKnobs = Annotated[dict[str, dict[str, int | float]], AfterValidator(_known_knobs)]
 
 
 class TracingSettings(BaseModel):
@@ -73,10 +93,10 @@ class SynthConfig(TracingSettings):
         description="FILE.csv (puzzles: id,prompt,answer) or FILE.jsonl / FILE.parquet (SFT records)."
     )
     seed: int = Field(0, description="Same seed, same rows, whatever the number of workers or machines.")
-    mix: dict[str, NonNegativeFloat] | None = Field(
+    mix: FamilyMix = Field(
         None, description="Family weights, e.g. {bit: 0.3, gravity: 1} (default: every family alike)."
     )
-    knobs: dict[str, dict[str, int | float]] = Field(
+    knobs: FamilyKnobs = Field(
         {}, description="Generator settings by family, e.g. {gravity: {n_examples: 5}}."
     )
     drills: int = Field(0, ge=0, description="Drill records written before the traces (SFT outputs).")
@@ -99,21 +119,6 @@ class SynthConfig(TracingSettings):
         if out.suffix not in RECORD_FORMATS + PUZZLE_FORMATS:
             raise ValueError(f"must end in {', '.join(RECORD_FORMATS + PUZZLE_FORMATS)}, not {out.name!r}")
         return out
-
-    @field_validator("mix")
-    @classmethod
-    def _known_families(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
-        for name in mix or {}:
-            _known_family(name)
-        return mix
-
-    @field_validator("knobs")
-    @classmethod
-    def _known_knobs(cls, knobs: dict[str, dict[str, int | float]]) -> dict[str, dict[str, int | float]]:
-        for family, settings in knobs.items():
-            for knob in settings:
-                check_knob(_known_family(family), knob)
-        return knobs
 
     @property
     def records(self) -> bool:
