@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import groupby, permutations
-from operator import itemgetter, mul
+from itertools import groupby, islice, permutations
+from math import perm
+from operator import itemgetter
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -198,6 +199,14 @@ def _compatible_names(chosen: frozenset[str], name: str) -> bool:
     return compatible([*(RULES_BY_NAME[n] for n in chosen), RULES_BY_NAME[name]])
 
 
+def _kept(table: OptionTable, position: int | None) -> list[int]:
+    """Per digit, the options of ``table`` left when a symbol takes that digit: those giving it the digit
+    where the example shows the symbol (at ``position``), else those not using the digit at all."""
+    if position is None:
+        return [~table.by_any_digit.get(v, 0) for v in range(10)]
+    return [table.by_digit.get((position, v), 0) for v in range(10)]
+
+
 @dataclass(slots=True)
 class Search:
     """Depth-first enumeration of (digit map, rules) consistent with every constraint, with forward
@@ -214,10 +223,17 @@ class Search:
     tables: list[OptionTable] = field(default_factory=list)
     positions: list[dict[str, int]] = field(default_factory=list)  # per constraint: symbol -> its index
     incompatible: dict[tuple[int, frozenset[str]], int] = field(default_factory=dict)
+    # per constraint, per symbol of the puzzle, per digit: the options kept when that symbol takes it
+    keeps: list[dict[str, list[int]]] = field(default_factory=list)
 
     def run(self) -> Iterator[tuple[dict[str, int], dict[str, Rule]]]:
         self.tables = [c.table for c in self.constraints]
         self.positions = [{s: k for k, s in enumerate(c.symbols)} for c in self.constraints]
+        symbols = {s for c in self.constraints for s in c.symbols}
+        self.keeps = [
+            {s: _kept(table, position.get(s)) for s in symbols}
+            for table, position in zip(self.tables, self.positions, strict=True)
+        ]
         pending = {i: t.full for i, t in enumerate(self.tables)}
         if any(not mask for mask in pending.values()):
             return iter(())
@@ -254,22 +270,19 @@ class Search:
         """The other examples' options still possible after fixing ``fixed`` digits (and the rule of
         ``new_operator``, when this step chose one); None when some example has none left. A newly fixed
         symbol keeps, in an example showing it, the options giving it that digit, and elsewhere removes
-        the options using that digit (one digit per symbol)."""
+        the options using that digit (one digit per symbol): :attr:`keeps`."""
         chosen = frozenset(rule.name for rule in rules.values()) if new_operator is not None else None
         narrowed = {}
         for i, mask in pending.items():
             if i == done:
                 continue
-            table, c, position = self.tables[i], self.constraints[i], self.positions[i]
+            keep = self.keeps[i]
             for s, v in fixed.items():
-                k = position.get(s)
-                if k is None:
-                    mask &= ~table.by_any_digit.get(v, 0)
-                else:
-                    mask &= table.by_digit.get((k, v), 0)
+                mask &= keep[s][v]
             if new_operator is not None:
+                c = self.constraints[i]
                 if c.operator == new_operator:
-                    mask &= table.by_rule.get(rules[new_operator].name, 0)
+                    mask &= self.tables[i].by_rule.get(rules[new_operator].name, 0)
                 elif c.operator not in rules:
                     mask &= ~self._incompatible_options(i, chosen)
             if not mask:
@@ -287,6 +300,16 @@ class Search:
                     excluded |= members
             self.incompatible[key] = excluded
         return self.incompatible[key]
+
+
+_DIGIT_CODE = [ord("0") + d for d in range(10)]  # a digit's character code, as str.translate sees it
+
+
+@cache
+def printable_table(rule_name: str) -> tuple[str, ...]:
+    """:func:`result_table` with :data:`UNWRITABLE` where the rule is undefined, so that every entry
+    can be written in symbols (and comes out unwritable where undefined)."""
+    return tuple(UNWRITABLE if result is None else result for result in result_table(rule_name))
 
 
 def render(result: str, digits: dict[str, int], operator: str) -> str | None:
@@ -358,19 +381,26 @@ def hypotheses(instance, *, limit: int = MAX_HYPOTHESES):
 
 def solve_symbolic(instance, priors: RulePriors) -> Solution:
     """The prior-weighted vote over every (digit map, rules) hypothesis fitting the examples: the vote of
-    :func:`hypotheses` and :func:`query_answers`, counted without building each hypothesis."""
+    :func:`hypotheses` and :func:`query_answers`, counted without building each hypothesis.
+
+    Weights are added per hypothesis in the order :func:`hypotheses` yields them, so every sum is the
+    same float; the hypothesis shown as evidence (the first of the heaviest giving the winning answer)
+    is only located during the vote, and built at the end."""
     query = instance.query
     operator = query.operator
     search = Search([constraint(eq, result) for eq, result in instance.examples])
     tally = Tally()
-    weights, best = tally.weights, tally.best
+    weights = tally.weights
     unwritable = 0.0
-    voted = 0
+    voted = unwritable_votes = 0
     prior_of: dict[tuple, float] = {}  # many digit maps share one rule assignment: weigh each once
     full_key_of: dict[tuple, tuple] = {}
     query_rules_of: dict[tuple, list[Rule]] = {}
     positions = query.left + query.right
     query_symbols = list(dict.fromkeys(positions))
+    heaviest: dict[str, float] = {}  # per answer, its heaviest hypothesis' weight
+    heaviest_at: dict[str, tuple[int, int, int]] = {}  # ... and where: digit map, completion, query rule
+    maps: list[tuple[dict[str, int], dict[str, Rule], list[str], list[int], list[Rule]]] = []
     for digits, rules in search.run():
         rules_key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
         if rules_key not in query_rules_of:
@@ -379,15 +409,18 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
                 if operator in rules
                 else [rule for rule in INVENTORY if compatible([*rules.values(), rule])]
             )
+        query_rules = query_rules_of[rules_key]
         free = [s for s in query_symbols if s not in digits]
-        used = set(digits.values())
-        completions = list(permutations([d for d in range(10) if d not in used], len(free)))
+        unused = [d for d in range(10) if d not in digits.values()]
+        completions = perm(len(unused), len(free))
         if not completions:
             continue  # more unseen query symbols than unused digits
-        share = 1.0 / len(completions)
-        # per query rule: its result table (None for the joins, whose answer needs no digits) and weight
+        number = len(maps)
+        maps.append((digits, rules, free, unused, query_rules))
+        share = 1.0 / completions
+        # per query rule: its printable result table (None for the joins, whose answer needs no digits)
         choices = []
-        for rule in query_rules_of[rules_key]:
+        for j, rule in enumerate(query_rules):
             if (rules_key, rule.name) not in full_key_of:
                 assigned = {**rules, operator: rule}
                 key = tuple(sorted((op, r.name) for op, r in assigned.items()))
@@ -395,8 +428,8 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
                     prior_of[key] = priors.assignment_weight(assigned, False)
                 full_key_of[rules_key, rule.name] = key
             join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
-            table = None if rule.is_join else result_table(rule.name)
-            choices.append((rule, table, join_answer, share * prior_of[full_key_of[rules_key, rule.name]]))
+            table = None if rule.is_join else printable_table(rule.name)
+            choices.append((j, table, join_answer, share * prior_of[full_key_of[rules_key, rule.name]]))
         # the query's operand digits as a number (100*left + right): fixed part plus the free symbols' part
         base = sum(10 ** (3 - k) * digits[s] for k, s in enumerate(positions) if s in digits)
         place = [sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free]
@@ -404,35 +437,52 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
         writing = [UNWRITABLE] * (ord("9") + 1)
         writing[ord(SIGN)] = operator
         for s, d in digits.items():
-            writing[ord("0") + d] = s
-        for extra in completions:
-            index = base + sum(map(mul, place, extra)) if extra else base
-            for s, d in zip(free, extra, strict=True):
-                writing[ord("0") + d] = s
-            for rule, table, join_answer, weight in choices:
-                if table is None:
-                    answer = join_answer
-                else:
-                    result = table[index]
-                    answer = None if result is None else result.translate(writing)
-                    if answer is not None and UNWRITABLE in answer:
-                        answer = None
-                voted += 1
-                if answer is None:
-                    unwritable += weight
-                    continue
-                tally.hypotheses += 1
+            writing[_DIGIT_CODE[d]] = s
+        for completion, index in enumerate(_complete(writing, free, place, unused, base)):
+            for j, table, answer, weight in choices:
+                if table is not None:
+                    answer = table[index].translate(writing)
+                    if UNWRITABLE in answer:
+                        unwritable += weight
+                        unwritable_votes += 1
+                        continue
                 weights[answer] += weight
-                if answer not in best or weight > best[answer][0]:
-                    full = {**digits, **dict(zip(free, extra, strict=True))}
-                    best[answer] = (weight, {**rules, operator: rule}, {s: full[s] for s in sorted(full)})
-            for d in extra:
-                writing[ord("0") + d] = UNWRITABLE
+                if weight > heaviest.get(answer, -1.0):  # weights are never negative
+                    heaviest[answer] = weight
+                    heaviest_at[answer] = (number, completion, j)
+        voted += completions * len(choices)
         if voted > MAX_QUERY_HYPOTHESES:
             search.complete = False
             break
+    tally.hypotheses = voted - unwritable_votes
+    if weights:
+        leader = tally.leader()
+        number, completion, j = heaviest_at[leader]
+        digits, rules, free, unused, query_rules = maps[number]
+        extra = next(islice(permutations(unused, len(free)), completion, None))
+        full = {**digits, **dict(zip(free, extra, strict=True))}
+        evidence = {s: full[s] for s in sorted(full)}
+        tally.best[leader] = (heaviest[leader], {**rules, operator: query_rules[j]}, evidence)
     note = "" if search.complete else f"search cut short after {search.found} digit maps"
     return _verdict(tally, unwritable, note, search.complete)
+
+
+def _complete(writing: list[str], free: list[str], place: list[int], unused: list[int], index: int):
+    """Every completion of a digit map over the ``free`` query symbols, in :func:`permutations` order
+    of the ``unused`` digits: yields the query's result table index while ``writing`` maps the
+    completion's digits to their symbols (restored afterwards). Nested, so that each level's
+    symbol is written once per digit it takes rather than once per completion."""
+    if not free:
+        yield index
+        return
+    symbol, rest, step, places = free[0], free[1:], place[0], place[1:]
+    for d in unused:
+        writing[_DIGIT_CODE[d]] = symbol
+        if rest:
+            yield from _complete(writing, rest, places, [x for x in unused if x != d], index + step * d)
+        else:
+            yield index + step * d
+        writing[_DIGIT_CODE[d]] = UNWRITABLE
 
 
 def solve_given(query, digits: dict[str, int], rules: dict[str, Rule], priors: RulePriors) -> Solution:
