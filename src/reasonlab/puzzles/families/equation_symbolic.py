@@ -22,9 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import groupby, islice, permutations
+from itertools import compress, groupby, islice, permutations, repeat
 from math import perm
-from operator import itemgetter
+from operator import add, is_not, itemgetter
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -37,6 +37,7 @@ from reasonlab.puzzles.families.equation_rules import (
 )
 from reasonlab.puzzles.families.equation_vote import Tally
 from reasonlab.puzzles.types import Solution
+from reasonlab.workers import collection_paused
 
 SEPARATOR = "\x01"  # between operands and result in a signature's text (never a prompt character)
 UNWRITABLE = "\x02"  # stands for a digit without a symbol when a result is written in symbols
@@ -61,45 +62,72 @@ def signature(text: str) -> tuple[Signature, tuple[str, ...]]:
     return tuple(pattern), tuple(seen)
 
 
-_LABELS = "abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
-_UNLABELLED = str.maketrans(dict.fromkeys(_LABELS + SIGN))  # deletes all but the digits not yet labelled
+_LABELS = b"abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
+_VALUE = bytes.maketrans(b"0123456789", bytes(range(10)))  # a digit character to its value
+# a signature's text to its codes (a label to its number; the separator and the sign to 254 and 255)
+_CODES = bytes.maketrans(_LABELS + SEPARATOR.encode() + SIGN.encode(), bytes(range(10)) + b"\xfe\xff")
+
+
+class _FreshLabels(dict):
+    """(result digits absent from the operands, in order of appearance and repeated, then one byte: how
+    many labels the operands took) -> (the ``bytes.translate`` table giving those digits the next
+    labels, those digits once each); filled on first use, so that C-level ``map`` looks them up."""
+
+    def __missing__(self, key: bytes) -> tuple[bytes, tuple[int, ...]]:
+        fresh, known = key[:-1], key[-1]
+        order = bytes(dict.fromkeys(fresh))
+        self[key] = (
+            bytes.maketrans(order, _LABELS[known : known + len(order)]),
+            tuple(order.translate(_VALUE)),
+        )
+        return self[key]
 
 
 @cache
 def signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
     """signature -> rule name -> digit tuples (distinct digits in first-appearance order), for every
-    non-join rule and every operand pair. Built with ``str.translate``: each operand pair's digits are
-    relabelled once, then each rule's result is relabelled with them."""
-    operands = []
+    non-join rule and every operand pair. Built by C-level ``map`` over each rule's whole result table,
+    as bytes: each operand pair's digits are relabelled with one ``bytes.translate`` table per pair,
+    then the result's digits absent from the operands with one table per such digit sequence."""
+    with collection_paused():
+        return _build_signature_index()
+
+
+def _build_signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
+    relabels, heads, operand_digits, knowns = [], [], [], []
     for i in range(10000):
-        text = f"{i:04d}"
-        distinct = "".join(dict.fromkeys(text))
-        relabel = str.maketrans(distinct, _LABELS[: len(distinct)])
-        operands.append(
-            (relabel, text.translate(relabel) + SEPARATOR, tuple(map(int, distinct)), len(distinct))
-        )
-    index: dict[str, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
-    fresh_relabels: dict[tuple[str, int], dict[int, int]] = {}
+        text = f"{i:04d}".encode()
+        distinct = bytes(dict.fromkeys(text))
+        relabel = bytes.maketrans(distinct, _LABELS[: len(distinct)])
+        relabels.append(relabel)
+        heads.append(text.translate(relabel) + SEPARATOR.encode())
+        operand_digits.append(tuple(distinct.translate(_VALUE)))
+        knowns.append(bytes([len(distinct)]))
+    index: dict[bytes, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
+    fresh_labels = _FreshLabels()
+    labelled = _LABELS + SIGN.encode()  # deleted from a relabelled result: the digits not yet labelled
     for rule in INVENTORY:
         if rule.is_join:
             continue
-        by_key: dict[str, list[tuple[int, ...]]] = {}
-        for result, (relabel, head, digits, known) in zip(result_table(rule.name), operands, strict=True):
-            if result is None:
-                continue
-            text = result.translate(relabel)
-            fresh = text.translate(_UNLABELLED)
-            if fresh:  # result digits absent from the operands: the next letters, in order of appearance
-                fresh = "".join(dict.fromkeys(fresh))
-                if (fresh, known) not in fresh_relabels:
-                    fresh_relabels[fresh, known] = str.maketrans(fresh, _LABELS[known : known + len(fresh)])
-                text = text.translate(fresh_relabels[fresh, known])
-                digits = digits + tuple(map(int, fresh))
-            by_key.setdefault(head + text, []).append(digits)
+        table = result_table(rule.name)
+        defined = list(map(is_not, table, repeat(None)))
+        texts = list(
+            map(bytes.translate, map(str.encode, compress(table, defined)), compress(relabels, defined))
+        )
+        fresh = map(bytes.translate, texts, repeat(None), repeat(labelled))
+        labels, extras = zip(
+            *map(fresh_labels.__getitem__, map(add, fresh, compress(knowns, defined))), strict=True
+        )
+        keys = map(add, compress(heads, defined), map(bytes.translate, texts, labels))
+        by_key: dict[bytes, list[tuple[int, ...]]] = defaultdict(list)
+        for key, digits in zip(keys, map(add, compress(operand_digits, defined), extras), strict=True):
+            by_key[key].append(digits)
         for key, tuples in by_key.items():
             index[key][rule.name] = tuples
-    codes = {SIGN: -1, SEPARATOR: -2} | {label: k for k, label in enumerate(_LABELS)}
-    return {tuple(codes[ch] for ch in key): rules for key, rules in index.items()}
+    return {
+        tuple(code - 256 if code > 9 else code for code in key.translate(_CODES)): rules
+        for key, rules in index.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
