@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reasonlab.grader import FINISH_LENGTH, extract, verify
 from reasonlab.jsonl import read_jsonl
-from reasonlab.puzzles.classify import classify
+from reasonlab.puzzles.classify import Classification, classify
 from reasonlab.puzzles.types import Puzzle
 
 
@@ -121,17 +121,22 @@ class ScoreReport:
         }
 
 
-def score_predictions(gold: Iterable[Puzzle], predictions: dict[str, str]) -> ScoreReport:
-    """Score predictions against labelled puzzles; an id without a prediction counts as wrong."""
+def score_predictions(
+    gold: Iterable[Puzzle], predictions: dict[str, str], kinds: Mapping[str, Classification] | None = None
+) -> ScoreReport:
+    """Score predictions against labelled puzzles; an id without a prediction counts as wrong. Rows are
+    grouped by family and subtype: ``kinds`` by id where the caller has them (a solver run), else
+    classified here."""
     overall = GroupScore()
     by_family: dict[str, GroupScore] = defaultdict(GroupScore)
     by_subtype: dict[str, GroupScore] = defaultdict(GroupScore)
     missing, wrong, gold_ids = [], [], set()
+    known = kinds or {}
     for puzzle in gold:
         if puzzle.answer is None:
             raise PredictionFileError(f"gold row {puzzle.id!r} has no answer")
         gold_ids.add(puzzle.id)
-        kind = classify(puzzle.prompt)
+        kind = known.get(puzzle.id) or classify(puzzle.prompt)
         predicted = predictions.get(puzzle.id)
         if predicted is None:
             missing.append(puzzle.id)

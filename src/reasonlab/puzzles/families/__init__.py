@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
 from reasonlab.plugins import Registry
@@ -96,11 +97,18 @@ def family_names() -> list[str]:
 
 
 def all_families() -> list[Family]:
-    return [get_family(name) for name in family_names()]
+    return list(_loaded_families())
+
+
+@cache
+def _loaded_families() -> tuple[Family, ...]:
+    """Every registered family, loaded and checked once (the registry's names and objects never change
+    once read; a family that fails its check is not cached and fails again)."""
+    return tuple(get_family(name) for name in family_names())
 
 
 def family_of(prompt: str) -> Family | None:
-    for family in all_families():
+    for family in _loaded_families():
         if family.matches(prompt):
             return family
     return None
