@@ -227,6 +227,9 @@ def _compatible_names(chosen: frozenset[str], name: str) -> bool:
     return compatible([*(RULES_BY_NAME[n] for n in chosen), RULES_BY_NAME[name]])
 
 
+_SCREEN_FROM = 8  # options at a step from which screening them (Search._screen) costs less than trying each
+
+
 def _kept(table: OptionTable, position: int | None) -> list[int]:
     """Per digit, the options of ``table`` left when a symbol takes that digit: those giving it the digit
     where the example shows the symbol (at ``position``), else those not using the digit at all."""
@@ -278,7 +281,13 @@ class Search:
             return
         best = min(pending, key=lambda i: pending[i].bit_count())
         table, c = self.tables[best], self.constraints[best]
-        for option in _bits(pending[best]):
+        options = pending[best]
+        if len(pending) == 1:
+            yield from self._complete_maps(table, c, options, digits, rules)
+            return
+        if options.bit_count() > _SCREEN_FROM:
+            options = self._screen(best, options, pending, digits, rules)
+        for option in _bits(options):
             name, values = table.options[option]
             fixed = {s: v for s, v in zip(c.symbols, values, strict=False) if s not in digits}
             fresh_rule = c.operator not in rules
@@ -293,6 +302,46 @@ class Search:
                 del rules[c.operator]
             if not self.complete:
                 return
+
+    def _complete_maps(self, table: OptionTable, c: Constraint, options: int, digits, rules):
+        """The last example's options, each completing a digit map: the steps :meth:`_extend` would take
+        for them (a node each, budgets checked first), without a nested search per option."""
+        for option in _bits(options):
+            self.nodes += 1
+            if self.found >= self.limit or self.nodes > self.node_limit:
+                self.complete = False
+                return
+            self.found += 1
+            name, values = table.options[option]
+            completed = dict(digits)
+            for s, v in zip(c.symbols, values, strict=False):
+                completed.setdefault(s, v)
+            yield completed, {**rules, c.operator: RULES_BY_NAME[name]}
+
+    def _screen(self, best: int, options: int, pending: dict[int, int], digits, rules) -> int:
+        """``options`` of example ``best`` less those that :meth:`_narrow` would reject for one of their
+        digits or their rule alone (a symbol's digit, or a fresh rule, that leaves another example no
+        option), found per (symbol, digit) rather than per option. Only options that would fail are
+        dropped, so the search takes the same steps and counts the same nodes."""
+        table, c = self.tables[best], self.constraints[best]
+        fresh = [(k, s) for k, s in enumerate(c.symbols) if s not in digits]
+        fresh_rule = c.operator not in rules
+        for i, mask in pending.items():
+            if i == best:
+                continue
+            keep = self.keeps[i]
+            for k, s in fresh:
+                kept = keep[s]
+                for v in range(10):
+                    giving = table.by_digit.get((k, v), 0) & options
+                    if giving and not mask & kept[v]:
+                        options &= ~giving
+            if fresh_rule and self.constraints[i].operator == c.operator:
+                other = self.tables[i].by_rule
+                for name, members in table.by_rule.items():
+                    if members & options and not mask & other.get(name, 0):
+                        options &= ~members
+        return options
 
     def _narrow(self, pending, done: int, fixed: dict[str, int], rules: dict[str, Rule], new_operator):
         """The other examples' options still possible after fixing ``fixed`` digits (and the rule of
