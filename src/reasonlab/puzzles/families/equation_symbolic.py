@@ -471,52 +471,55 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
     unwritable = 0.0
     voted = unwritable_votes = 0
     prior_of: dict[tuple, float] = {}  # many digit maps share one rule assignment: weigh each once
-    full_key_of: dict[tuple, tuple] = {}
-    query_rules_of: dict[tuple, list[Rule]] = {}
     positions = query.left + query.right
     query_symbols = list(dict.fromkeys(positions))
     heaviest: dict[str, float] = {}  # per answer, its heaviest hypothesis' weight
-    heaviest_at: dict[str, tuple[int, int, int]] = {}  # ... and where: digit map, completion, query rule
-    maps: list[tuple[dict[str, int], dict[str, Rule], list[str], list[int], list[Rule]]] = []
+    heaviest_at: dict[str, tuple[int, int, Rule]] = {}  # ... and where: digit map, completion, query rule
+    maps: list[tuple[dict[str, int], dict[str, Rule], list[str], list[int]]] = []
+    choices_of: dict[tuple[tuple, int], list[tuple[Rule, tuple[str, ...] | None, str | None, float]]] = {}
+    place_of: dict[tuple[str, ...], list[int]] = {}
+    first, second, third, fourth = positions
+    # str.translate table: '0'-'9' to symbols (UNWRITABLE where the digit has none), SIGN to the operator
+    unwritten = [UNWRITABLE] * (ord("9") + 1)
+    unwritten[ord(SIGN)] = operator
     for digits, rules in search.run():
-        rules_key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
-        if rules_key not in query_rules_of:
-            query_rules_of[rules_key] = (
-                [rules[operator]]
-                if operator in rules
-                else [rule for rule in INVENTORY if compatible([*rules.values(), rule])]
-            )
-        query_rules = query_rules_of[rules_key]
         free = [s for s in query_symbols if s not in digits]
         unused = [d for d in range(10) if d not in digits.values()]
         completions = perm(len(unused), len(free))
         if not completions:
             continue  # more unseen query symbols than unused digits
         number = len(maps)
-        maps.append((digits, rules, free, unused, query_rules))
-        share = 1.0 / completions
-        # per query rule: its printable result table (None for the joins, whose answer needs no digits)
-        choices = []
-        for j, rule in enumerate(query_rules):
-            if (rules_key, rule.name) not in full_key_of:
+        maps.append((digits, rules, free, unused))
+        rules_key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
+        choices = choices_of.get((rules_key, completions))
+        if choices is None:  # the same for every digit map with these rules and as many completions
+            choices = choices_of[rules_key, completions] = []
+            for rule in (
+                [rules[operator]]
+                if operator in rules
+                else [rule for rule in INVENTORY if compatible([*rules.values(), rule])]
+            ):
                 assigned = {**rules, operator: rule}
                 key = tuple(sorted((op, r.name) for op, r in assigned.items()))
                 if key not in prior_of:
                     prior_of[key] = priors.assignment_weight(assigned, False)
-                full_key_of[rules_key, rule.name] = key
-            join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
-            table = None if rule.is_join else printable_table(rule.name)
-            choices.append((j, table, join_answer, share * prior_of[full_key_of[rules_key, rule.name]]))
+                # a join's answer needs no digits; any other rule's comes from its printable table
+                join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
+                table = None if rule.is_join else printable_table(rule.name)
+                choices.append((rule, table, join_answer, (1.0 / completions) * prior_of[key]))
         # the query's operand digits as a number (100*left + right): fixed part plus the free symbols' part
-        base = sum(10 ** (3 - k) * digits[s] for k, s in enumerate(positions) if s in digits)
-        place = [sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free]
-        # str.translate table: '0'-'9' to symbols (UNWRITABLE where the digit has none), SIGN to the operator
-        writing = [UNWRITABLE] * (ord("9") + 1)
-        writing[ord(SIGN)] = operator
+        known = digits.get
+        base = 1000 * known(first, 0) + 100 * known(second, 0) + 10 * known(third, 0) + known(fourth, 0)
+        place = place_of.get(tuple(free))
+        if place is None:
+            place = place_of[tuple(free)] = [
+                sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free
+            ]
+        writing = unwritten.copy()
         for s, d in digits.items():
             writing[_DIGIT_CODE[d]] = s
         for completion, index in enumerate(_complete(writing, free, place, unused, base)):
-            for j, table, answer, weight in choices:
+            for rule, table, answer, weight in choices:
                 if table is not None:
                     answer = table[index].translate(writing)
                     if UNWRITABLE in answer:
@@ -526,7 +529,7 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
                 weights[answer] += weight
                 if weight > heaviest.get(answer, -1.0):  # weights are never negative
                     heaviest[answer] = weight
-                    heaviest_at[answer] = (number, completion, j)
+                    heaviest_at[answer] = (number, completion, rule)
         voted += completions * len(choices)
         if voted > MAX_QUERY_HYPOTHESES:
             search.complete = False
@@ -534,12 +537,12 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
     tally.hypotheses = voted - unwritable_votes
     if weights:
         leader = tally.leader()
-        number, completion, j = heaviest_at[leader]
-        digits, rules, free, unused, query_rules = maps[number]
+        number, completion, rule = heaviest_at[leader]
+        digits, rules, free, unused = maps[number]
         extra = next(islice(permutations(unused, len(free)), completion, None))
         full = {**digits, **dict(zip(free, extra, strict=True))}
         evidence = {s: full[s] for s in sorted(full)}
-        tally.best[leader] = (heaviest[leader], {**rules, operator: query_rules[j]}, evidence)
+        tally.best[leader] = (heaviest[leader], {**rules, operator: rule}, evidence)
     note = "" if search.complete else f"search cut short after {search.found} digit maps"
     return _verdict(tally, unwritable, note, search.complete)
 
