@@ -379,6 +379,7 @@ class Search:
         return self.incompatible[key]
 
 
+_ALL_DIGITS = frozenset(range(10))
 _DIGIT_CODE = [ord("0") + d for d in range(10)]  # a digit's character code, as str.translate sees it
 
 
@@ -484,7 +485,7 @@ def solve_symbolic(instance, priors: RulePriors) -> Solution:
     unwritten[ord(SIGN)] = operator
     for digits, rules in search.run():
         free = [s for s in query_symbols if s not in digits]
-        unused = [d for d in range(10) if d not in digits.values()]
+        unused = sorted(_ALL_DIGITS.difference(digits.values()))
         completions = perm(len(unused), len(free))
         if not completions:
             continue  # more unseen query symbols than unused digits
