@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import compress, groupby, islice, permutations, repeat
+from itertools import chain, compress, groupby, islice, permutations, repeat
 from math import perm
 from operator import add, is_not, itemgetter
 
@@ -182,7 +182,6 @@ def _holding(column: bytes, digit: int) -> int:
     return int(column.translate(_HOLDS[digit]).translate(_ZERO)[::-1], 2)
 
 
-@cache
 def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTable:
     names = list(map(itemgetter(0), options))
     by_rule: dict[str, int] = {}
@@ -209,10 +208,8 @@ def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTabl
 def _signature_table(pattern: Signature, joins: tuple[str, ...]) -> OptionTable:
     """The option table of every example with this signature and these fitting joins, built once."""
     options = signature_index().get(pattern, {})
-    return option_table(
-        tuple((name, values) for name, tuples in options.items() for values in tuples)
-        + tuple((name, ()) for name in joins)
-    )
+    pairs = chain.from_iterable(zip(repeat(name), tuples) for name, tuples in options.items())
+    return option_table((*pairs, *((name, ()) for name in joins)))
 
 
 def _bits(mask: int) -> Iterator[int]:
