@@ -88,10 +88,12 @@ def solve_many(
     *,
     workers: int | None = None,
     timeout: float | None = 5.0,
-    chunk_size: int = 16,
+    chunk_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[SolvedRow]:
-    """Solve puzzles on ``workers`` processes, yielding rows in input order."""
+    """Solve puzzles on ``workers`` processes, yielding rows in input order. Puzzles travel to the workers
+    in chunks of ``chunk_size``: each chunk costs the pool a round trip (pickling, a future, a wake-up of
+    its threads), so a chunk holds many puzzles, about 50 ms of solving."""
     puzzles = list(puzzles)
     workers = workers or default_workers()
     prepare_families(p.prompt for p in puzzles)
