@@ -75,6 +75,14 @@ class Preparable(Protocol):
     def prepare(self) -> None: ...
 
 
+@runtime_checkable
+class PromptPreparable(Protocol):
+    """A family with per-process tables that depend on the prompts to solve, built for them before workers
+    fork (see :func:`prepare_families`)."""
+
+    def prepare_prompts(self, prompts: list[str]) -> None: ...
+
+
 def _name_matches(name: str, family: Family) -> str | None:
     return None if family.name == name else f"its object is named {family.name!r}, registered as {name!r}"
 
@@ -123,6 +131,14 @@ def prepare_all(families: Iterable[Family]) -> None:
 
 def prepare_families(prompts: Iterable[str]) -> None:
     """Build the precomputed tables of the families these prompts belong to, once, in this process:
-    worker processes forked afterwards share them, and no puzzle's time limit pays for them."""
-    needed = {family.name: family for family in map(family_of, prompts) if family is not None}
-    prepare_all(needed.values())
+    worker processes forked afterwards share them (rather than each building its own), and no puzzle's
+    time limit pays for them. A :class:`PromptPreparable` family also builds those its prompts need."""
+    own: dict[str, tuple[Family, list[str]]] = {}
+    for prompt in prompts:
+        family = family_of(prompt)
+        if family is not None:
+            own.setdefault(family.name, (family, []))[1].append(prompt)
+    prepare_all(family for family, _ in own.values())
+    for family, family_prompts in own.values():
+        if isinstance(family, PromptPreparable):
+            family.prepare_prompts(family_prompts)
