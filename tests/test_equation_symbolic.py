@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reasonlab.puzzles.families import equation_symbolic, prepare_families
 from reasonlab.puzzles.families.equation import FAMILY
 from reasonlab.puzzles.families.equation_rules import RULES_BY_NAME
 from reasonlab.puzzles.families.equation_symbolic import signature, signature_index
@@ -66,3 +67,18 @@ def test_answer_with_a_digit_never_shown_is_reported():
     assert solution.status in (Status.UNSOLVED, Status.AMBIGUOUS)
     if solution.status == Status.UNSOLVED:
         assert "symbol" in solution.rule
+
+
+def test_prepare_families_builds_the_tables_a_symbolic_solve_needs(monkeypatch):
+    """Worker processes fork after prepare_families: the option tables of the prompts' examples are
+    built there, once, so that no worker builds its own."""
+    lines = [
+        f"{encode(left)}{op}{encode(right)} = {encode(RULES_BY_NAME[rule].apply(left, right, op))}"
+        for left, op, right, rule in [("37", "+", "48", "flip_add"), ("52", "*", "13", "flip_mul")]
+    ]
+    prompt = HEADER + "\n".join(lines) + f"\nNow, determine the result for: {encode('61')}+{encode('25')}"
+    prepare_families([prompt])
+    built = []
+    monkeypatch.setattr(equation_symbolic, "option_table", lambda options: built.append(options))
+    solution = FAMILY.solve(FAMILY.parse(prompt))
+    assert built == [] and solution.answer is not None

@@ -17,6 +17,7 @@ a remote one.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -51,6 +52,19 @@ def die_with_parent(parent: int) -> None:
                 os._exit(1)
             return
     threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+@contextmanager
+def collection_paused():
+    """Pause the cyclic garbage collector while a block builds many long-lived objects without cycles
+    (a solver's tables): each collection it would trigger traverses everything built so far, in vain."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -10,8 +10,6 @@ import typer
 from reasonlab.cli._console import console, fail
 from reasonlab.plugins import PluginError
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
-from reasonlab.synth.augment import augment_puzzles
-from reasonlab.synth.records import write_puzzles_csv
 
 
 def augment(
@@ -24,6 +22,9 @@ def augment(
     seed: Annotated[int, typer.Option(help="Same seed, same variants.")] = 0,
 ) -> None:
     """Write every puzzle of INPUT_CSV, then each augmentation's variant of it (ids <id>-<augmentation>)."""
+    from reasonlab.synth.augment import augment_puzzles
+    from reasonlab.synth.records import write_puzzles_csv
+
     try:
         puzzles = read_puzzles(input_csv).puzzles
         augmented = augment_puzzles(puzzles, using, seed)

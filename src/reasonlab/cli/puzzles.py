@@ -22,6 +22,7 @@ from reasonlab.cli._console import (
     warn,
 )
 from reasonlab.outputs import atomic_output
+from reasonlab.puzzles.classify import Classification
 from reasonlab.puzzles.io import (
     PuzzleFileError,
     invalid_rows_path,
@@ -116,9 +117,10 @@ def solve(
         _write_traces(data.puzzles, traces, style, workers, timeout_per_puzzle)
     if data.has_answers:
         answers = {row.id: row.solution.answer or "" for row in rows}
+        kinds = {row.id: Classification(row.family, row.subtype) for row in rows if row.family}
         stdout.print(
             score_table(
-                score_predictions(data.puzzles, answers), title=f"Solver accuracy on {input_csv.name}"
+                score_predictions(data.puzzles, answers, kinds), title=f"Solver accuracy on {input_csv.name}"
             )
         )
 

@@ -11,8 +11,6 @@ import typer
 from reasonlab.cli._console import console, fail
 from reasonlab.puzzles.classify import classify
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
-from reasonlab.puzzles.split import stratified_split
-from reasonlab.synth.records import write_puzzles_csv
 
 
 def split(
@@ -25,6 +23,9 @@ def split(
 
     Keep the validation prompts out of synthetic data with `reasonlab synth --avoid OUT_DIR/val.csv`.
     """
+    from reasonlab.puzzles.split import stratified_split
+    from reasonlab.synth.records import write_puzzles_csv
+
     try:
         puzzles = read_puzzles(input_csv).puzzles
         train, val = stratified_split(puzzles, val_fraction, seed)

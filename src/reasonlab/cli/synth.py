@@ -7,7 +7,7 @@ import os
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -22,12 +22,6 @@ from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport,
 from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
-from reasonlab.runs.config import ConfigError, config_from_arguments
-from reasonlab.synth.check import trace_many
-from reasonlab.synth.config import SynthConfig, TracesConfig, knob_overrides, mix_overrides
-from reasonlab.synth.dataset import Selection, describe_shares, length_table, select, selection_token_shares
-from reasonlab.synth.drills import make_drills
-from reasonlab.synth.generate import Mixture, MixtureError, iter_traced
 from reasonlab.synth.records import (
     RECORD_FORMATS,
     read_records,
@@ -37,7 +31,13 @@ from reasonlab.synth.records import (
 )
 from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
 
-Settings = TypeVar("Settings", SynthConfig, TracesConfig)
+# The configs (pydantic) and the generators are imported by the commands that use them, so that every
+# other command, `solve` first, starts without them.
+if TYPE_CHECKING:
+    from reasonlab.synth.config import SynthConfig, TracesConfig
+    from reasonlab.synth.dataset import Selection
+
+Settings = TypeVar("Settings", "SynthConfig", "TracesConfig")
 _AUTO = "auto"
 _CONFIG_SUFFIXES = (".yaml", ".yml")
 _NONE = "none"
@@ -70,6 +70,8 @@ StyleOption = Annotated[
 
 
 def _settings(config_class: type[Settings], arguments: list[str], options: dict) -> Settings:
+    from reasonlab.runs.config import ConfigError, config_from_arguments
+
     try:
         return config_from_arguments(config_class, arguments, options)
     except (ConfigError, PluginError) as exc:
@@ -122,6 +124,8 @@ def rejected_rows_path(out: Path) -> Path:
 
 
 def _report(chosen: Selection, elapsed: float, out: Path, token_budget: TokenBudget | None) -> None:
+    from reasonlab.synth.dataset import describe_shares, length_table, selection_token_shares
+
     kept = chosen.kept_by_family()
     skipped = [
         f"{count} {what}"
@@ -264,12 +268,18 @@ def synth(
         "style": style,
         "drills": drills,
     }
+    from reasonlab.synth.config import SynthConfig, knob_overrides, mix_overrides
+
     arguments = [*(arguments or []), *mix_overrides(mix or ""), *knob_overrides(knob or [])]
     run_synth(_settings(SynthConfig, arguments, options))
 
 
 def run_synth(config: SynthConfig) -> None:
     """``synth`` with its settings validated: generate, select, write and report."""
+    from reasonlab.synth.dataset import select
+    from reasonlab.synth.drills import make_drills
+    from reasonlab.synth.generate import Mixture, MixtureError, iter_traced
+
     out = config.out
     if config.drills and not config.records:
         raise fail("drills need an SFT output (.jsonl or .parquet)")
@@ -371,11 +381,16 @@ def traces(
         "style": style,
     }
     arguments = [a for a in arguments or [] if a not in paths[-1:]]
+    from reasonlab.synth.config import TracesConfig
+
     run_traces(_settings(TracesConfig, arguments, options))
 
 
 def run_traces(config: TracesConfig) -> None:
     """``traces`` with its settings validated: trace, select, write the records and the rejected rows."""
+    from reasonlab.synth.check import trace_many
+    from reasonlab.synth.dataset import select
+
     input_csv, out, style = config.input, config.out, config.style
     side = rejected_rows_path(out)
     refuse_bad_outputs([out, side], [input_csv])

@@ -12,10 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from reasonlab.cli._console import console, fail, progress_bar, stdout
-from reasonlab.scoring.sandbox import Limits, run_program
-from reasonlab.tracks import TASKS, TaskFileError, TracksExtraMissing, load_task, task_names
-from reasonlab.tracks.task import Task
-from reasonlab.tracks.wonderland import WONDERLAND_DESCRIPTION, WonderlandTask
 
 tasks_app = typer.Typer(
     help="Tasks: the Wonderland puzzles and the math, code, logic and commonsense tracks.",
@@ -29,6 +25,10 @@ sandbox_app = typer.Typer(
 @tasks_app.command("list")
 def list_tasks() -> None:
     """Every registered task with its track and scorer (no data is loaded)."""
+    from reasonlab.tracks import TASKS, load_task, task_names
+    from reasonlab.tracks.task import Task
+    from reasonlab.tracks.wonderland import WONDERLAND_DESCRIPTION, WonderlandTask
+
     table = Table(title="Tasks")
     for column in ("task", "track", "scorer", "description"):
         table.add_column(column)
@@ -55,6 +55,7 @@ def verify(
 
     Prints rows and rows passed per task; exits 0 only when every reference passes.
     """
+    from reasonlab.tracks import TaskFileError, TracksExtraMissing, load_task, task_names
     from reasonlab.tracks.verify import verify_task
 
     try:
@@ -99,6 +100,8 @@ def sandbox_run(
 
     Exits 0 when the program ran to the end with exit code 0, 1 when it failed or broke a limit.
     """
+    from reasonlab.scoring.sandbox import Limits, run_program
+
     verdict = run_program(program.read_text(encoding="utf-8"), Limits(timeout=timeout, memory_mb=memory))
     sys.stdout.write(verdict.to_json() + "\n")
     if not verdict.passed:

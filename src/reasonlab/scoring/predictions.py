@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import csv
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reasonlab.grader import FINISH_LENGTH, extract, verify
 from reasonlab.jsonl import read_jsonl
-from reasonlab.puzzles.classify import classify
+from reasonlab.puzzles.classify import Classification, classify
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.scoring.rows import PUZZLE_TRACK, WONDERLAND, EvalRow, RowGroups
 
@@ -124,14 +124,18 @@ class ScoreReport:
         }
 
 
-def prediction_rows(gold: Iterable[Puzzle], predictions: dict[str, str]) -> list[EvalRow]:
+def prediction_rows(
+    gold: Iterable[Puzzle], predictions: dict[str, str], kinds: Mapping[str, Classification] | None = None
+) -> list[EvalRow]:
     """One row of the ``wonderland`` task per gold puzzle, its prediction compared by the grader's metric
-    (a missing prediction is an empty, wrong answer)."""
+    (a missing prediction is an empty, wrong answer). Family and subtype come from ``kinds`` by id where the
+    caller has them (a solver run), else the prompt is classified here."""
+    known = kinds or {}
     rows = []
     for puzzle in gold:
         if puzzle.answer is None:
             raise PredictionFileError(f"gold row {puzzle.id!r} has no answer")
-        kind = classify(puzzle.prompt)
+        kind = known.get(puzzle.id) or classify(puzzle.prompt)
         predicted = predictions.get(puzzle.id)
         rows.append(
             EvalRow(
@@ -154,9 +158,11 @@ def _score(rows: Iterable[EvalRow]) -> GroupScore:
     return GroupScore(rows=len(rows), correct=sum(row.correct for row in rows))
 
 
-def score_predictions(gold: Iterable[Puzzle], predictions: dict[str, str]) -> ScoreReport:
+def score_predictions(
+    gold: Iterable[Puzzle], predictions: dict[str, str], kinds: Mapping[str, Classification] | None = None
+) -> ScoreReport:
     """Score predictions against labelled puzzles; an id without a prediction counts as wrong."""
-    rows = prediction_rows(gold, predictions)
+    rows = prediction_rows(gold, predictions, kinds)
     groups = RowGroups.of(rows)
     gold_ids = {row.id for row in rows}
     return ScoreReport(

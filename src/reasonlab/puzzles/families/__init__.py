@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
 from reasonlab.plugins import Registry
@@ -74,6 +75,14 @@ class Preparable(Protocol):
     def prepare(self) -> None: ...
 
 
+@runtime_checkable
+class PromptPreparable(Protocol):
+    """A family with per-process tables that depend on the prompts to solve, built for them before workers
+    fork (see :func:`prepare_families`)."""
+
+    def prepare_prompts(self, prompts: list[str]) -> None: ...
+
+
 def _name_matches(name: str, family: Family) -> str | None:
     return None if family.name == name else f"its object is named {family.name!r}, registered as {name!r}"
 
@@ -96,11 +105,18 @@ def family_names() -> list[str]:
 
 
 def all_families() -> list[Family]:
-    return [get_family(name) for name in family_names()]
+    return list(_loaded_families())
+
+
+@cache
+def _loaded_families() -> tuple[Family, ...]:
+    """Every registered family, loaded and checked once (the registry's names and objects never change
+    once read; a family that fails its check is not cached and fails again)."""
+    return tuple(get_family(name) for name in family_names())
 
 
 def family_of(prompt: str) -> Family | None:
-    for family in all_families():
+    for family in _loaded_families():
         if family.matches(prompt):
             return family
     return None
@@ -115,6 +131,14 @@ def prepare_all(families: Iterable[Family]) -> None:
 
 def prepare_families(prompts: Iterable[str]) -> None:
     """Build the precomputed tables of the families these prompts belong to, once, in this process:
-    worker processes forked afterwards share them, and no puzzle's time limit pays for them."""
-    needed = {family.name: family for family in map(family_of, prompts) if family is not None}
-    prepare_all(needed.values())
+    worker processes forked afterwards share them (rather than each building its own), and no puzzle's
+    time limit pays for them. A :class:`PromptPreparable` family also builds those its prompts need."""
+    own: dict[str, tuple[Family, list[str]]] = {}
+    for prompt in prompts:
+        family = family_of(prompt)
+        if family is not None:
+            own.setdefault(family.name, (family, []))[1].append(prompt)
+    prepare_all(family for family, _ in own.values())
+    for family, family_prompts in own.values():
+        if isinstance(family, PromptPreparable):
+            family.prepare_prompts(family_prompts)

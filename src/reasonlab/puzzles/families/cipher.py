@@ -64,6 +64,10 @@ SENTENCE_SHAPES: tuple[tuple[tuple[str, ...], ...], ...] = (
 VOCABULARY: tuple[str, ...] = tuple(
     sorted({word for shape in SENTENCE_SHAPES for cls in shape for word in cls})
 )
+# The vocabulary by word length, in vocabulary order: a word can only decrypt to one of its length.
+_VOCABULARY_BY_LENGTH: dict[int, tuple[str, ...]] = {
+    length: tuple(word for word in VOCABULARY if len(word) == length) for length in map(len, VOCABULARY)
+}
 
 _MAX_JOINT_ASSIGNMENTS = 10_000
 
@@ -116,10 +120,15 @@ def _encrypt(text: str, key: dict[str, str]) -> str:
     return "".join(key.get(ch, ch) for ch in text)
 
 
+def _candidates(word: str) -> tuple[str, ...]:
+    """The vocabulary words of ``word``'s length (the only ones :func:`_fits` can accept), in order."""
+    return _VOCABULARY_BY_LENGTH.get(len(word), ())
+
+
 def _vocabulary_fits(word: str, mapping: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
     """Vocabulary words ``word`` can decrypt to under ``mapping``, with the letter pairs each adds."""
     used = set(mapping.values())
-    fits = ((candidate, _fits(word, candidate, mapping, used)) for candidate in VOCABULARY)
+    fits = ((candidate, _fits(word, candidate, mapping, used)) for candidate in _candidates(word))
     return [(candidate, new) for candidate, new in fits if new is not None]
 
 
@@ -136,7 +145,8 @@ class Cipher(FixedWording):
         used_plain = set(mapping.values())
         words = instance.query.split()
         per_word = [
-            [cand for cand in VOCABULARY if _fits(w, cand, mapping, used_plain) is not None] for w in words
+            [cand for cand in _candidates(w) if _fits(w, cand, mapping, used_plain) is not None]
+            for w in words
         ]
         unseen = sorted({c for c in instance.query if c != " " and c not in mapping})
         if any(not cands for cands in per_word):

@@ -22,9 +22,15 @@ from reasonlab.puzzles.families import equation_synth, equation_trace
 from reasonlab.puzzles.families.equation_numeric import hypotheses as numeric_hypotheses
 from reasonlab.puzzles.families.equation_numeric import solve_numeric
 from reasonlab.puzzles.families.equation_priors import RulePriors, count_rules, default_priors
-from reasonlab.puzzles.families.equation_rules import Rule
+from reasonlab.puzzles.families.equation_rules import INVENTORY, Rule
+from reasonlab.puzzles.families.equation_symbolic import (
+    constraint,
+    printable_table,
+    signature_index,
+    solve_given,
+    solve_symbolic,
+)
 from reasonlab.puzzles.families.equation_symbolic import hypotheses as symbolic_hypotheses
-from reasonlab.puzzles.families.equation_symbolic import signature_index, solve_given, solve_symbolic
 from reasonlab.puzzles.types import Puzzle, Solution
 
 _HEADER = "In Alice's Wonderland, a secret set of transformation rules is applied to equations."
@@ -105,8 +111,25 @@ class EquationFamily:
         return solve_symbolic(instance, priors)
 
     def prepare(self) -> None:
-        """Build the symbolic solver's signature index now (about a second, once per process)."""
+        """Build the symbolic solver's signature index and printable result tables, and load the shipped
+        priors, now: once per process (a few tenths of a second), shared by the workers forked after."""
         signature_index()
+        for rule in INVENTORY:
+            if not rule.is_join:
+                printable_table(rule.name)
+        default_priors()
+
+    def prepare_prompts(self, prompts: list[str]) -> None:
+        """Build the option tables of the symbolic examples in ``prompts`` (a prompt that does not parse
+        is left to its solve, which reports it)."""
+        for prompt in prompts:
+            try:
+                instance = self.parse(prompt)
+            except ValueError:
+                continue
+            if not instance.numeric:
+                for equation, result in instance.examples:
+                    constraint(equation, result)
 
     def generate(
         self, rng: random.Random, *, subtype: str | None = None, n_examples: int | None = None

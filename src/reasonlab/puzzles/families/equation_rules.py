@@ -185,8 +185,9 @@ def result_table(rule_name: str) -> tuple[str | None, ...]:
     if rule.is_join:
         return tuple(rule.apply(f"{i // 100:02d}", f"{i % 100:02d}", SIGN) for i in range(10000))
     operands = _REVERSED if rule.flip else range(100)
-    values = (rule.value(left, right) for left in operands for right in operands)
-    return tuple(None if v is None else render(v, rule.flip, rule.sign, SIGN) for v in values)
+    values = list(map(rule.value, [left for left in operands for _ in range(100)], list(operands) * 100))
+    printed = {v: render(v, rule.flip, rule.sign, SIGN) for v in set(values) - {None}}  # each value once
+    return tuple(map(printed.get, values))
 
 
 def assignments(candidates: Mapping[str, Sequence[Rule]]) -> Iterator[dict[str, Rule]]:

@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import groupby, permutations
-from operator import itemgetter, mul
+from itertools import chain, compress, groupby, islice, permutations, repeat
+from math import perm
+from operator import add, is_not, itemgetter
 
 from reasonlab.puzzles.families.equation_priors import RulePriors
 from reasonlab.puzzles.families.equation_rules import (
@@ -36,6 +37,7 @@ from reasonlab.puzzles.families.equation_rules import (
 )
 from reasonlab.puzzles.families.equation_vote import Tally
 from reasonlab.puzzles.types import Solution
+from reasonlab.workers import collection_paused
 
 SEPARATOR = "\x01"  # between operands and result in a signature's text (never a prompt character)
 UNWRITABLE = "\x02"  # stands for a digit without a symbol when a result is written in symbols
@@ -60,45 +62,72 @@ def signature(text: str) -> tuple[Signature, tuple[str, ...]]:
     return tuple(pattern), tuple(seen)
 
 
-_LABELS = "abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
-_UNLABELLED = str.maketrans(dict.fromkeys(_LABELS + SIGN))  # deletes all but the digits not yet labelled
+_LABELS = b"abcdefghij"  # a signature's characters while the index is built: one letter per distinct digit
+_VALUE = bytes.maketrans(b"0123456789", bytes(range(10)))  # a digit character to its value
+# a signature's text to its codes (a label to its number; the separator and the sign to 254 and 255)
+_CODES = bytes.maketrans(_LABELS + SEPARATOR.encode() + SIGN.encode(), bytes(range(10)) + b"\xfe\xff")
+
+
+class _FreshLabels(dict):
+    """(result digits absent from the operands, in order of appearance and repeated, then one byte: how
+    many labels the operands took) -> (the ``bytes.translate`` table giving those digits the next
+    labels, those digits once each); filled on first use, so that C-level ``map`` looks them up."""
+
+    def __missing__(self, key: bytes) -> tuple[bytes, tuple[int, ...]]:
+        fresh, known = key[:-1], key[-1]
+        order = bytes(dict.fromkeys(fresh))
+        self[key] = (
+            bytes.maketrans(order, _LABELS[known : known + len(order)]),
+            tuple(order.translate(_VALUE)),
+        )
+        return self[key]
 
 
 @cache
 def signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
     """signature -> rule name -> digit tuples (distinct digits in first-appearance order), for every
-    non-join rule and every operand pair. Built with ``str.translate``: each operand pair's digits are
-    relabelled once, then each rule's result is relabelled with them."""
-    operands = []
+    non-join rule and every operand pair. Built by C-level ``map`` over each rule's whole result table,
+    as bytes: each operand pair's digits are relabelled with one ``bytes.translate`` table per pair,
+    then the result's digits absent from the operands with one table per such digit sequence."""
+    with collection_paused():
+        return _build_signature_index()
+
+
+def _build_signature_index() -> dict[Signature, dict[str, list[tuple[int, ...]]]]:
+    relabels, heads, operand_digits, knowns = [], [], [], []
     for i in range(10000):
-        text = f"{i:04d}"
-        distinct = "".join(dict.fromkeys(text))
-        relabel = str.maketrans(distinct, _LABELS[: len(distinct)])
-        operands.append(
-            (relabel, text.translate(relabel) + SEPARATOR, tuple(map(int, distinct)), len(distinct))
-        )
-    index: dict[str, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
-    fresh_relabels: dict[tuple[str, int], dict[int, int]] = {}
+        text = f"{i:04d}".encode()
+        distinct = bytes(dict.fromkeys(text))
+        relabel = bytes.maketrans(distinct, _LABELS[: len(distinct)])
+        relabels.append(relabel)
+        heads.append(text.translate(relabel) + SEPARATOR.encode())
+        operand_digits.append(tuple(distinct.translate(_VALUE)))
+        knowns.append(bytes([len(distinct)]))
+    index: dict[bytes, dict[str, list[tuple[int, ...]]]] = defaultdict(dict)
+    fresh_labels = _FreshLabels()
+    labelled = _LABELS + SIGN.encode()  # deleted from a relabelled result: the digits not yet labelled
     for rule in INVENTORY:
         if rule.is_join:
             continue
-        by_key: dict[str, list[tuple[int, ...]]] = {}
-        for result, (relabel, head, digits, known) in zip(result_table(rule.name), operands, strict=True):
-            if result is None:
-                continue
-            text = result.translate(relabel)
-            fresh = text.translate(_UNLABELLED)
-            if fresh:  # result digits absent from the operands: the next letters, in order of appearance
-                fresh = "".join(dict.fromkeys(fresh))
-                if (fresh, known) not in fresh_relabels:
-                    fresh_relabels[fresh, known] = str.maketrans(fresh, _LABELS[known : known + len(fresh)])
-                text = text.translate(fresh_relabels[fresh, known])
-                digits = digits + tuple(map(int, fresh))
-            by_key.setdefault(head + text, []).append(digits)
+        table = result_table(rule.name)
+        defined = list(map(is_not, table, repeat(None)))
+        texts = list(
+            map(bytes.translate, map(str.encode, compress(table, defined)), compress(relabels, defined))
+        )
+        fresh = map(bytes.translate, texts, repeat(None), repeat(labelled))
+        labels, extras = zip(
+            *map(fresh_labels.__getitem__, map(add, fresh, compress(knowns, defined))), strict=True
+        )
+        keys = map(add, compress(heads, defined), map(bytes.translate, texts, labels))
+        by_key: dict[bytes, list[tuple[int, ...]]] = defaultdict(list)
+        for key, digits in zip(keys, map(add, compress(operand_digits, defined), extras), strict=True):
+            by_key[key].append(digits)
         for key, tuples in by_key.items():
             index[key][rule.name] = tuples
-    codes = {SIGN: -1, SEPARATOR: -2} | {label: k for k, label in enumerate(_LABELS)}
-    return {tuple(codes[ch] for ch in key): rules for key, rules in index.items()}
+    return {
+        tuple(code - 256 if code > 9 else code for code in key.translate(_CODES)): rules
+        for key, rules in index.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +182,6 @@ def _holding(column: bytes, digit: int) -> int:
     return int(column.translate(_HOLDS[digit]).translate(_ZERO)[::-1], 2)
 
 
-@cache
 def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTable:
     names = list(map(itemgetter(0), options))
     by_rule: dict[str, int] = {}
@@ -180,10 +208,8 @@ def option_table(options: tuple[tuple[str, tuple[int, ...]], ...]) -> OptionTabl
 def _signature_table(pattern: Signature, joins: tuple[str, ...]) -> OptionTable:
     """The option table of every example with this signature and these fitting joins, built once."""
     options = signature_index().get(pattern, {})
-    return option_table(
-        tuple((name, values) for name, tuples in options.items() for values in tuples)
-        + tuple((name, ()) for name in joins)
-    )
+    pairs = chain.from_iterable(zip(repeat(name), tuples) for name, tuples in options.items())
+    return option_table((*pairs, *((name, ()) for name in joins)))
 
 
 def _bits(mask: int) -> Iterator[int]:
@@ -196,6 +222,17 @@ def _bits(mask: int) -> Iterator[int]:
 @cache
 def _compatible_names(chosen: frozenset[str], name: str) -> bool:
     return compatible([*(RULES_BY_NAME[n] for n in chosen), RULES_BY_NAME[name]])
+
+
+_SCREEN_FROM = 8  # options at a step from which screening them (Search._screen) costs less than trying each
+
+
+def _kept(table: OptionTable, position: int | None) -> list[int]:
+    """Per digit, the options of ``table`` left when a symbol takes that digit: those giving it the digit
+    where the example shows the symbol (at ``position``), else those not using the digit at all."""
+    if position is None:
+        return [~table.by_any_digit.get(v, 0) for v in range(10)]
+    return [table.by_digit.get((position, v), 0) for v in range(10)]
 
 
 @dataclass(slots=True)
@@ -214,10 +251,17 @@ class Search:
     tables: list[OptionTable] = field(default_factory=list)
     positions: list[dict[str, int]] = field(default_factory=list)  # per constraint: symbol -> its index
     incompatible: dict[tuple[int, frozenset[str]], int] = field(default_factory=dict)
+    # per constraint, per symbol of the puzzle, per digit: the options kept when that symbol takes it
+    keeps: list[dict[str, list[int]]] = field(default_factory=list)
 
     def run(self) -> Iterator[tuple[dict[str, int], dict[str, Rule]]]:
         self.tables = [c.table for c in self.constraints]
         self.positions = [{s: k for k, s in enumerate(c.symbols)} for c in self.constraints]
+        symbols = {s for c in self.constraints for s in c.symbols}
+        self.keeps = [
+            {s: _kept(table, position.get(s)) for s in symbols}
+            for table, position in zip(self.tables, self.positions, strict=True)
+        ]
         pending = {i: t.full for i, t in enumerate(self.tables)}
         if any(not mask for mask in pending.values()):
             return iter(())
@@ -234,7 +278,13 @@ class Search:
             return
         best = min(pending, key=lambda i: pending[i].bit_count())
         table, c = self.tables[best], self.constraints[best]
-        for option in _bits(pending[best]):
+        options = pending[best]
+        if len(pending) == 1:
+            yield from self._complete_maps(table, c, options, digits, rules)
+            return
+        if options.bit_count() > _SCREEN_FROM:
+            options = self._screen(best, options, pending, digits, rules)
+        for option in _bits(options):
             name, values = table.options[option]
             fixed = {s: v for s, v in zip(c.symbols, values, strict=False) if s not in digits}
             fresh_rule = c.operator not in rules
@@ -250,26 +300,63 @@ class Search:
             if not self.complete:
                 return
 
+    def _complete_maps(self, table: OptionTable, c: Constraint, options: int, digits, rules):
+        """The last example's options, each completing a digit map: the steps :meth:`_extend` would take
+        for them (a node each, budgets checked first), without a nested search per option."""
+        for option in _bits(options):
+            self.nodes += 1
+            if self.found >= self.limit or self.nodes > self.node_limit:
+                self.complete = False
+                return
+            self.found += 1
+            name, values = table.options[option]
+            completed = dict(digits)
+            for s, v in zip(c.symbols, values, strict=False):
+                completed.setdefault(s, v)
+            yield completed, {**rules, c.operator: RULES_BY_NAME[name]}
+
+    def _screen(self, best: int, options: int, pending: dict[int, int], digits, rules) -> int:
+        """``options`` of example ``best`` less those that :meth:`_narrow` would reject for one of their
+        digits or their rule alone (a symbol's digit, or a fresh rule, that leaves another example no
+        option), found per (symbol, digit) rather than per option. Only options that would fail are
+        dropped, so the search takes the same steps and counts the same nodes."""
+        table, c = self.tables[best], self.constraints[best]
+        fresh = [(k, s) for k, s in enumerate(c.symbols) if s not in digits]
+        fresh_rule = c.operator not in rules
+        for i, mask in pending.items():
+            if i == best:
+                continue
+            keep = self.keeps[i]
+            for k, s in fresh:
+                kept = keep[s]
+                for v in range(10):
+                    giving = table.by_digit.get((k, v), 0) & options
+                    if giving and not mask & kept[v]:
+                        options &= ~giving
+            if fresh_rule and self.constraints[i].operator == c.operator:
+                other = self.tables[i].by_rule
+                for name, members in table.by_rule.items():
+                    if members & options and not mask & other.get(name, 0):
+                        options &= ~members
+        return options
+
     def _narrow(self, pending, done: int, fixed: dict[str, int], rules: dict[str, Rule], new_operator):
         """The other examples' options still possible after fixing ``fixed`` digits (and the rule of
         ``new_operator``, when this step chose one); None when some example has none left. A newly fixed
         symbol keeps, in an example showing it, the options giving it that digit, and elsewhere removes
-        the options using that digit (one digit per symbol)."""
+        the options using that digit (one digit per symbol): :attr:`keeps`."""
         chosen = frozenset(rule.name for rule in rules.values()) if new_operator is not None else None
         narrowed = {}
         for i, mask in pending.items():
             if i == done:
                 continue
-            table, c, position = self.tables[i], self.constraints[i], self.positions[i]
+            keep = self.keeps[i]
             for s, v in fixed.items():
-                k = position.get(s)
-                if k is None:
-                    mask &= ~table.by_any_digit.get(v, 0)
-                else:
-                    mask &= table.by_digit.get((k, v), 0)
+                mask &= keep[s][v]
             if new_operator is not None:
+                c = self.constraints[i]
                 if c.operator == new_operator:
-                    mask &= table.by_rule.get(rules[new_operator].name, 0)
+                    mask &= self.tables[i].by_rule.get(rules[new_operator].name, 0)
                 elif c.operator not in rules:
                     mask &= ~self._incompatible_options(i, chosen)
             if not mask:
@@ -287,6 +374,17 @@ class Search:
                     excluded |= members
             self.incompatible[key] = excluded
         return self.incompatible[key]
+
+
+_ALL_DIGITS = frozenset(range(10))
+_DIGIT_CODE = [ord("0") + d for d in range(10)]  # a digit's character code, as str.translate sees it
+
+
+@cache
+def printable_table(rule_name: str) -> tuple[str, ...]:
+    """:func:`result_table` with :data:`UNWRITABLE` where the rule is undefined, so that every entry
+    can be written in symbols (and comes out unwritable where undefined)."""
+    return tuple(UNWRITABLE if result is None else result for result in result_table(rule_name))
 
 
 def render(result: str, digits: dict[str, int], operator: str) -> str | None:
@@ -358,81 +456,111 @@ def hypotheses(instance, *, limit: int = MAX_HYPOTHESES):
 
 def solve_symbolic(instance, priors: RulePriors) -> Solution:
     """The prior-weighted vote over every (digit map, rules) hypothesis fitting the examples: the vote of
-    :func:`hypotheses` and :func:`query_answers`, counted without building each hypothesis."""
+    :func:`hypotheses` and :func:`query_answers`, counted without building each hypothesis.
+
+    Weights are added per hypothesis in the order :func:`hypotheses` yields them, so every sum is the
+    same float; the hypothesis shown as evidence (the first of the heaviest giving the winning answer)
+    is only located during the vote, and built at the end."""
     query = instance.query
     operator = query.operator
     search = Search([constraint(eq, result) for eq, result in instance.examples])
     tally = Tally()
-    weights, best = tally.weights, tally.best
+    weights = tally.weights
     unwritable = 0.0
-    voted = 0
+    voted = unwritable_votes = 0
     prior_of: dict[tuple, float] = {}  # many digit maps share one rule assignment: weigh each once
-    full_key_of: dict[tuple, tuple] = {}
-    query_rules_of: dict[tuple, list[Rule]] = {}
     positions = query.left + query.right
     query_symbols = list(dict.fromkeys(positions))
+    heaviest: dict[str, float] = {}  # per answer, its heaviest hypothesis' weight
+    heaviest_at: dict[str, tuple[int, int, Rule]] = {}  # ... and where: digit map, completion, query rule
+    maps: list[tuple[dict[str, int], dict[str, Rule], list[str], list[int]]] = []
+    choices_of: dict[tuple[tuple, int], list[tuple[Rule, tuple[str, ...] | None, str | None, float]]] = {}
+    place_of: dict[tuple[str, ...], list[int]] = {}
+    first, second, third, fourth = positions
+    # str.translate table: '0'-'9' to symbols (UNWRITABLE where the digit has none), SIGN to the operator
+    unwritten = [UNWRITABLE] * (ord("9") + 1)
+    unwritten[ord(SIGN)] = operator
     for digits, rules in search.run():
+        free = [s for s in query_symbols if s not in digits]
+        unused = sorted(_ALL_DIGITS.difference(digits.values()))
+        completions = perm(len(unused), len(free))
+        if not completions:
+            continue  # more unseen query symbols than unused digits
+        number = len(maps)
+        maps.append((digits, rules, free, unused))
         rules_key = tuple(sorted((op, rule.name) for op, rule in rules.items()))
-        if rules_key not in query_rules_of:
-            query_rules_of[rules_key] = (
+        choices = choices_of.get((rules_key, completions))
+        if choices is None:  # the same for every digit map with these rules and as many completions
+            choices = choices_of[rules_key, completions] = []
+            for rule in (
                 [rules[operator]]
                 if operator in rules
                 else [rule for rule in INVENTORY if compatible([*rules.values(), rule])]
-            )
-        free = [s for s in query_symbols if s not in digits]
-        used = set(digits.values())
-        completions = list(permutations([d for d in range(10) if d not in used], len(free)))
-        if not completions:
-            continue  # more unseen query symbols than unused digits
-        share = 1.0 / len(completions)
-        # per query rule: its result table (None for the joins, whose answer needs no digits) and weight
-        choices = []
-        for rule in query_rules_of[rules_key]:
-            if (rules_key, rule.name) not in full_key_of:
+            ):
                 assigned = {**rules, operator: rule}
                 key = tuple(sorted((op, r.name) for op, r in assigned.items()))
                 if key not in prior_of:
                     prior_of[key] = priors.assignment_weight(assigned, False)
-                full_key_of[rules_key, rule.name] = key
-            join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
-            table = None if rule.is_join else result_table(rule.name)
-            choices.append((rule, table, join_answer, share * prior_of[full_key_of[rules_key, rule.name]]))
+                # a join's answer needs no digits; any other rule's comes from its printable table
+                join_answer = rule.apply(query.left, query.right, operator) if rule.is_join else None
+                table = None if rule.is_join else printable_table(rule.name)
+                choices.append((rule, table, join_answer, (1.0 / completions) * prior_of[key]))
         # the query's operand digits as a number (100*left + right): fixed part plus the free symbols' part
-        base = sum(10 ** (3 - k) * digits[s] for k, s in enumerate(positions) if s in digits)
-        place = [sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free]
-        # str.translate table: '0'-'9' to symbols (UNWRITABLE where the digit has none), SIGN to the operator
-        writing = [UNWRITABLE] * (ord("9") + 1)
-        writing[ord(SIGN)] = operator
+        known = digits.get
+        base = 1000 * known(first, 0) + 100 * known(second, 0) + 10 * known(third, 0) + known(fourth, 0)
+        place = place_of.get(tuple(free))
+        if place is None:
+            place = place_of[tuple(free)] = [
+                sum(10 ** (3 - k) for k, t in enumerate(positions) if t == s) for s in free
+            ]
+        writing = unwritten.copy()
         for s, d in digits.items():
-            writing[ord("0") + d] = s
-        for extra in completions:
-            index = base + sum(map(mul, place, extra)) if extra else base
-            for s, d in zip(free, extra, strict=True):
-                writing[ord("0") + d] = s
-            for rule, table, join_answer, weight in choices:
-                if table is None:
-                    answer = join_answer
-                else:
-                    result = table[index]
-                    answer = None if result is None else result.translate(writing)
-                    if answer is not None and UNWRITABLE in answer:
-                        answer = None
-                voted += 1
-                if answer is None:
-                    unwritable += weight
-                    continue
-                tally.hypotheses += 1
+            writing[_DIGIT_CODE[d]] = s
+        for completion, index in enumerate(_complete(writing, free, place, unused, base)):
+            for rule, table, answer, weight in choices:
+                if table is not None:
+                    answer = table[index].translate(writing)
+                    if UNWRITABLE in answer:
+                        unwritable += weight
+                        unwritable_votes += 1
+                        continue
                 weights[answer] += weight
-                if answer not in best or weight > best[answer][0]:
-                    full = {**digits, **dict(zip(free, extra, strict=True))}
-                    best[answer] = (weight, {**rules, operator: rule}, {s: full[s] for s in sorted(full)})
-            for d in extra:
-                writing[ord("0") + d] = UNWRITABLE
+                if weight > heaviest.get(answer, -1.0):  # weights are never negative
+                    heaviest[answer] = weight
+                    heaviest_at[answer] = (number, completion, rule)
+        voted += completions * len(choices)
         if voted > MAX_QUERY_HYPOTHESES:
             search.complete = False
             break
+    tally.hypotheses = voted - unwritable_votes
+    if weights:
+        leader = tally.leader()
+        number, completion, rule = heaviest_at[leader]
+        digits, rules, free, unused = maps[number]
+        extra = next(islice(permutations(unused, len(free)), completion, None))
+        full = {**digits, **dict(zip(free, extra, strict=True))}
+        evidence = {s: full[s] for s in sorted(full)}
+        tally.best[leader] = (heaviest[leader], {**rules, operator: rule}, evidence)
     note = "" if search.complete else f"search cut short after {search.found} digit maps"
     return _verdict(tally, unwritable, note, search.complete)
+
+
+def _complete(writing: list[str], free: list[str], place: list[int], unused: list[int], index: int):
+    """Every completion of a digit map over the ``free`` query symbols, in :func:`permutations` order
+    of the ``unused`` digits: yields the query's result table index while ``writing`` maps the
+    completion's digits to their symbols (restored afterwards). Nested, so that each level's
+    symbol is written once per digit it takes rather than once per completion."""
+    if not free:
+        yield index
+        return
+    symbol, rest, step, places = free[0], free[1:], place[0], place[1:]
+    for d in unused:
+        writing[_DIGIT_CODE[d]] = symbol
+        if rest:
+            yield from _complete(writing, rest, places, [x for x in unused if x != d], index + step * d)
+        else:
+            yield index + step * d
+        writing[_DIGIT_CODE[d]] = UNWRITABLE
 
 
 def solve_given(query, digits: dict[str, int], rules: dict[str, Rule], priors: RulePriors) -> Solution:

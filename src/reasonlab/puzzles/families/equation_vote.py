@@ -10,6 +10,11 @@ from reasonlab.puzzles.families.equation_rules import Rule
 from reasonlab.puzzles.types import Solution, Status
 
 
+def _ranking(answer_weight: tuple[str, float]) -> tuple[float, str]:
+    answer, weight = answer_weight
+    return -weight, answer
+
+
 @dataclass(slots=True)
 class Tally:
     """Answers to the query, each with the summed prior weight of the hypotheses giving it."""
@@ -24,12 +29,16 @@ class Tally:
         if answer not in self.best or weight > self.best[answer][0]:
             self.best[answer] = (weight, dict(rules), evidence)
 
+    def leader(self) -> str:
+        """The answer :meth:`verdict` gives: the heaviest, ties to the smallest (needs an answer)."""
+        return min(self.weights.items(), key=_ranking)[0]
+
     def verdict(self, *, note: str = "", exhaustive: bool = True) -> Solution:
         """The heaviest answer; ``solved`` when every hypothesis agrees (and the search was complete)."""
         if not self.weights:
             return Solution.unsolved(note or "no rule assignment fits the examples")
         total = sum(self.weights.values())
-        ranked = sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(self.weights.items(), key=_ranking)
         answer = ranked[0][0]
         _, rules, evidence = self.best[answer]
         status = Status.SOLVED if len(ranked) == 1 and exhaustive else Status.AMBIGUOUS
