@@ -26,7 +26,10 @@ held-out puzzles of the same family, its greedy completions decoded with and wit
    the stop token and how many answers are right, so that a model looping on a phrase (which lookup
    predicts perfectly) is seen for what it is.
 4. `--sweep`: before the measurement, one pass per (prompt_lookup_tokens, prompt_lookup_max_ngram) pair on
-   other held-out prompts, to choose the two options (the defaults, 5 and 3, are its choice).
+   other held-out prompts, each against a plain pass just before it. On the default numeral model it
+   ranged 1.07-1.33x per CPU-second with no setting ahead of the others beyond the noise of one pass
+   (longer n-grams and proposals raise tokens per forward, 1.59 to 1.87, but each verification forward
+   of more tokens costs more on a CPU); the defaults are 5 and 3.
 
 `--model DIR` skips training and measures a model already trained (one an earlier run kept with
 `--keep DIR`; give the same --family and --train-rows, so that held-out prompts avoid its training rows).
@@ -170,13 +173,16 @@ def lookup_backend(model: Path, lookup_tokens: int, max_ngram: int):
 
 
 def sweep(model: Path, plain, requests: list[Request], settings: GenerationSettings) -> None:
-    reference, wall, cpu = decode(plain, requests, settings)
+    """One pass per option pair, each against a plain pass right before it (both warmed up)."""
     print(
-        f"sweep on {len(requests)} other held-out prompts: plain {tokens(reference) / cpu:.1f} tokens/CPU-s"
+        f"sweep on {len(requests)} other held-out prompts, each setting against a plain pass just before it"
     )
+    decode(plain, requests[:1], settings)
     for lookup_tokens in (3, 5, 8, 10):
         for max_ngram in (2, 3, 4):
             backend = lookup_backend(model, lookup_tokens, max_ngram)
+            decode(backend, requests[:1], settings)
+            reference, wall, cpu = decode(plain, requests, settings)
             completions, lookup_wall, lookup_cpu = decode(backend, requests, settings)
             assert_identical(reference, completions, f"sweep {lookup_tokens}/{max_ngram}")
             print(
