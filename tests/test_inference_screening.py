@@ -34,9 +34,10 @@ def plain_llama():
     "options",
     [
         {"speculative": "prompt_lookup", "prompt_lookup_tokens": 4},
+        {"speculative": "prompt_lookup", "prompt_lookup_tokens": 3, "prompt_lookup_max_ngram": 4},
         {"speculative": "draft", "draft_model": "tiny:llama"},
     ],
-    ids=["prompt_lookup", "draft"],
+    ids=["prompt_lookup", "prompt_lookup_4gram", "draft"],
 )
 def test_speculative_decoding_gives_the_plain_greedy_completions(plain_llama, options):
     reference, _ = plain_llama
@@ -50,6 +51,25 @@ def test_speculative_decoding_gives_the_plain_greedy_completions(plain_llama, op
     assert all(f <= t for f, t in zip(forwards, tokens, strict=True))
     if options["speculative"] == "draft":
         assert sum(forwards) < sum(tokens)
+
+
+def test_prompt_lookup_options_reach_transformers_candidate_generator(monkeypatch):
+    from transformers.generation import utils
+
+    built = []
+
+    class Recorded(utils.PromptLookupCandidateGenerator):
+        def __init__(self, **kwargs):
+            built.append((kwargs["num_output_tokens"], kwargs["max_matching_ngram_size"]))
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(utils, "PromptLookupCandidateGenerator", Recorded)
+    options = {"prompt_lookup_tokens": 3, "prompt_lookup_max_ngram": 5}
+    backend = make_backend(
+        BackendConfig(model="tiny:llama", device="cpu", speculative="prompt_lookup", **options)
+    )
+    generate_all(backend, puzzle_requests(PUZZLES[:1]), GenerationSettings(max_tokens=4))
+    assert built == [(3, 5)]
 
 
 def test_speculation_on_nemotron_h_is_refused_with_the_way_that_works(tiny_model_dir):
@@ -96,6 +116,8 @@ def test_int4_on_cpu_uses_torchao(plain_llama):
         (["backend.kind=vllm", "backend.speculative=prompt_lookup"], "speculative_config"),
         (["backend.kind=hf", "backend.kv_cache_dtype=fp8"], "kv_cache_dtype"),
         (["backend.prompt_lookup_tokens=0"], "prompt_lookup_tokens"),
+        (["backend.prompt_lookup_max_ngram=0"], "prompt_lookup_max_ngram"),
+        (["backend.prompt_lookup_max_ngram=two"], "prompt_lookup_max_ngram"),
     ],
 )
 def test_bad_screening_options_name_the_option(overrides, named):

@@ -76,6 +76,12 @@ class BackendConfig(BaseModel):
         description="hf: prompt-lookup (n-gram) or draft-model assisted decoding, one request at a time.",
     )
     prompt_lookup_tokens: int = Field(10, ge=1, description="hf prompt_lookup: tokens proposed per step.")
+    prompt_lookup_max_ngram: int = Field(
+        2,
+        ge=1,
+        description="hf prompt_lookup: longest n-gram (the text's last tokens) searched for in the prompt and "
+        "the completion so far; longer ones are tried first (transformers' max_matching_ngram_size).",
+    )
     draft_model: str | None = Field(None, description="hf draft: the draft model (same tokenizer).")
     draft_tokens: int = Field(5, ge=1, description="hf draft: tokens the draft proposes per step.")
     speculative_config: dict[str, Any] | None = Field(

@@ -28,6 +28,7 @@ class SpeculationUnsupported(ValueError):
 class Speculation:
     method: SpeculationMethod = "none"
     prompt_lookup_tokens: int = 10
+    prompt_lookup_max_ngram: int = 2
     draft_model: str | None = None
     draft_tokens: int = 5
 
@@ -37,6 +38,7 @@ class Speculation:
         return cls(
             method=config.speculative,
             prompt_lookup_tokens=config.prompt_lookup_tokens,
+            prompt_lookup_max_ngram=config.prompt_lookup_max_ngram,
             draft_model=resolve(config.draft_model) if config.draft_model else None,
             draft_tokens=config.draft_tokens,
         )
@@ -58,7 +60,10 @@ class Speculation:
     def generate_kwargs(self, draft: Any | None) -> dict[str, Any]:
         """Arguments for ``model.generate``."""
         if self.method == "prompt_lookup":
-            return {"prompt_lookup_num_tokens": self.prompt_lookup_tokens}
+            return {
+                "prompt_lookup_num_tokens": self.prompt_lookup_tokens,
+                "max_matching_ngram_size": self.prompt_lookup_max_ngram,
+            }
         if self.method == "draft":
             return {
                 "assistant_model": draft,

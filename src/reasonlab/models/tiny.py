@@ -10,6 +10,9 @@ they support). Kinds:
 - ``nemotron-h-dense``: the same without MoE (plain relu^2 MLP layers), which vLLM on CPU can serve;
 - ``llama``: a small ``LlamaForCausalLM``.
 
+``config_overrides`` changes config fields at build time (e.g. ``hidden_size``, ``num_hidden_layers``) for
+a larger model of the same kind, when a benchmark needs a forward pass that costs something.
+
 The tokenizer is a byte-level BPE trained in a second on puzzle-like text, with the Nemotron-3 special
 tokens and chat template. Everything is deterministic for a seed, and :func:`tiny_model` caches built
 models by (kind, seed, version) so tests and runs reuse them.
@@ -21,7 +24,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from reasonlab.grader import BOXED_SUFFIX
 from reasonlab.prompting import nemotron_chat_template
@@ -87,7 +92,7 @@ def build_tokenizer(directory: Path):
 
 
 # Attention heads are 32 wide: the narrowest vLLM's CPU attention supports.
-def _model_config(kind: str, tokenizer):
+def _model_config(kind: str, tokenizer, overrides: Mapping[str, Any]):
     common = dict(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
@@ -98,20 +103,20 @@ def _model_config(kind: str, tokenizer):
     if kind == "llama":
         from transformers import LlamaConfig
 
-        return LlamaConfig(
+        sizes = dict(
             hidden_size=64,
             intermediate_size=128,
             num_hidden_layers=2,
             num_attention_heads=2,
             num_key_value_heads=1,
             max_position_embeddings=8192,
-            **common,
         )
+        return LlamaConfig(**{**sizes, **common, **overrides})
     from transformers import NemotronHConfig
 
     moe = kind == "nemotron-h"
     layers = ["linear_attention", "moe" if moe else "mlp", "full_attention", "moe" if moe else "mlp"]
-    return NemotronHConfig(
+    sizes = dict(
         hidden_size=64,
         layers_block_type=layers,
         num_attention_heads=2,
@@ -129,12 +134,15 @@ def _model_config(kind: str, tokenizer):
         moe_intermediate_size=32,
         moe_shared_expert_intermediate_size=64,
         max_position_embeddings=8192,
-        **common,
     )
+    return NemotronHConfig(**{**sizes, **common, **overrides})
 
 
-def build_tiny_model(kind: str, directory: str | Path, *, seed: int = 0) -> Path:
-    """Build the tiny model ``kind`` with random weights from ``seed`` and save it to ``directory``."""
+def build_tiny_model(
+    kind: str, directory: str | Path, *, seed: int = 0, config_overrides: Mapping[str, Any] | None = None
+) -> Path:
+    """Build the tiny model ``kind`` with random weights from ``seed`` and save it to ``directory``;
+    ``config_overrides`` replaces fields of the kind's config (sizes, for a larger model)."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig
 
@@ -143,7 +151,7 @@ def build_tiny_model(kind: str, directory: str | Path, *, seed: int = 0) -> Path
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(directory)
-    config = _model_config(kind, tokenizer)
+    config = _model_config(kind, tokenizer, config_overrides or {})
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.generation_config = GenerationConfig(
