@@ -51,9 +51,10 @@ from reasonlab.inference.base import FINISH_STOP, Completion, GenerationSettings
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import puzzle_requests
 from reasonlab.puzzles.types import Puzzle
+from reasonlab.runs.experiment import HELDOUT_SEED_OFFSET
 
 HIDDEN, LAYERS, INTERMEDIATE = 256, 4, 768
-HELDOUT_SEED = 1_000_003
+HELDOUT_SEED = HELDOUT_SEED_OFFSET  # from seed 0, as an experiment holds puzzles out
 SWEEP_SEED = 2_000_003
 
 

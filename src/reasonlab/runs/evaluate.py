@@ -416,11 +416,16 @@ def run_eval(
     )
 
 
-def run_config(run_dir: str | Path, *, gold: str | Path | None = None) -> EvalConfig:
-    """The config a run directory was evaluated with (its puzzles' data replaced by ``gold`` when given)."""
+def require_run_dir(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     if not (run_dir / RUN_FILE).is_file():
         raise FileNotFoundError(f"{run_dir}: not a run directory (no {RUN_FILE})")
+    return run_dir
+
+
+def run_config(run_dir: str | Path, *, gold: str | Path | None = None) -> EvalConfig:
+    """The config a run directory was evaluated with (its puzzles' data replaced by ``gold`` when given)."""
+    run_dir = require_run_dir(run_dir)
     config = load_eval_config(run_dir / CONFIG_FILE)
     if gold is None:
         return config
@@ -433,9 +438,7 @@ def score_stored(
     """The rows that ``run_dir``'s stored completions (those of its own config hash) give for ``requests``.
     Runs written before rows named their task load the same way
     (:meth:`reasonlab.scoring.rows.StoredCompletion.from_record`)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / RUN_FILE).is_file():
-        raise FileNotFoundError(f"{run_dir}: not a run directory (no {RUN_FILE})")
+    run_dir = require_run_dir(run_dir)
     digest = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))["config_hash"]
     store = CompletionStore(run_dir / COMPLETIONS_FILE, digest)
     store.close()

@@ -413,6 +413,11 @@ def base_model(config: ExperimentConfig) -> str:
     return resolve_model_path(config.model.name_or_path, config.seed)
 
 
+def trained_model(config: ExperimentConfig, run_dir: Path, trained: dict[str, Any]) -> Path:
+    """The model the final adapter sits on: the last full-training phase's, else the base model."""
+    return run_dir / trained["model"] if trained["model"] else Path(base_model(config))
+
+
 def _train(config: ExperimentConfig, folder: Path, run_dir: Path, on_stage: StageCallback) -> dict[str, Any]:
     """Each phase is itself a cached stage inside ``train/``: after a crash, finished phases are kept."""
     from reasonlab.training.base import ADAPTER, MODEL
@@ -503,12 +508,12 @@ def _eval(config: ExperimentConfig, folder: Path, run_dir: Path, trained: dict[s
     data = config.eval.data
     if data.path == HELDOUT:
         data = data.model_copy(update={"path": str(run_dir / "synth" / HELDOUT_PUZZLES)})
-    model = str(run_dir / trained["model"]) if trained["model"] else base_model(config)
     before = (
         _evaluate(config, data, base_model(config), None, folder / "baseline")
         if config.eval.baseline
         else None
     )
+    model = str(trained_model(config, run_dir, trained))
     after = _evaluate(config, data, model, str(run_dir / trained["adapter"]), folder / "trained")
     return {
         "accuracy_before": before["accuracy"] if before else None,
@@ -541,9 +546,10 @@ def _submit(config: ExperimentConfig, folder: Path, run_dir: Path, trained: dict
     from reasonlab.submission.architecture import competition_architecture, load_architecture
     from reasonlab.submission.pack import pack_adapter
 
-    model = run_dir / trained["model"] if trained["model"] else Path(base_model(config))
     architecture = (
-        load_architecture(model) if config.submit.architecture == "model" else competition_architecture()
+        load_architecture(trained_model(config, run_dir, trained))
+        if config.submit.architecture == "model"
+        else competition_architecture()
     )
     packed = pack_adapter(run_dir / trained["adapter"], folder / SUBMISSION, architecture)
     report = packed.report

@@ -196,10 +196,6 @@ def _bound_add(match: re.Match[str]) -> str | None:
     return _too_long(*terms, match.group("total"))
 
 
-def _bound_div(match: re.Match[str]) -> str | None:
-    return _too_long(match.group("c_div"), match.group("value"))
-
-
 MUL_EXPAND = StepKind(
     "mul_expand",
     re.compile(rf"(?P<c_a>{_NUM})\*(?P<c_b>{_NUM}) = (?P<places>{_NUM}\*{_NUM}(?: \+ {_NUM}\*{_NUM})+)"),

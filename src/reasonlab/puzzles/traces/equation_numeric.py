@@ -56,13 +56,6 @@ def trace_group(rule: Rule) -> str:
     return f"flip_{base}" if rule.flip else base
 
 
-def _rules_by_group() -> dict[str, tuple[Rule, ...]]:
-    return {g: tuple(r for r in INVENTORY if trace_group(r) == g) for g in GROUP_ORDER}
-
-
-RULES_BY_GROUP = _rules_by_group()
-
-
 @cache
 def prior_weights(operator_class_name: str, mode: str, taken: tuple[str, ...]) -> dict[str, float]:
     """The documented prior, one row per context: an operator of this class, in a puzzle of this mode
