@@ -53,6 +53,40 @@ def test_speculative_decoding_gives_the_plain_greedy_completions(plain_llama, op
         assert sum(forwards) < sum(tokens)
 
 
+def test_bfloat16_eager_attention_scores_several_new_tokens_as_one_token_steps_do():
+    """What makes prompt lookup pay on a CPU without changing a token: in bfloat16 a verification forward
+    costs about what a one-token step costs, and with eager attention its logits are the steps' logits."""
+    import torch
+
+    backend = make_backend(
+        BackendConfig(model="tiny:llama", device="cpu", dtype="bfloat16", attn_implementation="eager")
+    )
+    model = backend.model
+    assert model.dtype == torch.bfloat16 and model.config._attn_implementation == "eager"
+    generator = torch.Generator().manual_seed(0)
+    context = torch.randint(3, model.config.vocab_size, (1, 200), generator=generator)
+    new = torch.randint(3, model.config.vocab_size, (1, 6), generator=generator)
+    with torch.inference_mode():
+        cache = model(context, use_cache=True).cache
+        together = model(new, cache=cache, use_cache=True).logits[0]
+        cache.crop(-new.shape[1])
+        one_by_one = torch.cat(
+            [model(new[:, i : i + 1], cache=cache, use_cache=True).logits[0] for i in range(new.shape[1])]
+        )
+    assert torch.equal(together, one_by_one)
+
+
+def test_prompt_lookup_in_bfloat16_with_eager_attention_gives_the_plain_greedy_completions():
+    options = {"model": "tiny:llama", "device": "cpu", "dtype": "bfloat16", "attn_implementation": "eager"}
+    plain = generate_all(make_backend(BackendConfig(**options)), puzzle_requests(PUZZLES), SETTINGS)
+    lookup = generate_all(
+        make_backend(BackendConfig(**options, speculative="prompt_lookup", prompt_lookup_tokens=5)),
+        puzzle_requests(PUZZLES),
+        SETTINGS,
+    )
+    assert {i: c.text for i, c in lookup.items()} == {i: c.text for i, c in plain.items()}
+
+
 def test_prompt_lookup_options_reach_transformers_candidate_generator(monkeypatch):
     from transformers.generation import utils
 
@@ -118,6 +152,9 @@ def test_int4_on_cpu_uses_torchao(plain_llama):
         (["backend.prompt_lookup_tokens=0"], "prompt_lookup_tokens"),
         (["backend.prompt_lookup_max_ngram=0"], "prompt_lookup_max_ngram"),
         (["backend.prompt_lookup_max_ngram=two"], "prompt_lookup_max_ngram"),
+        (["backend.dtype=bf16"], "dtype"),
+        (["backend.attn_implementation=fast"], "attn_implementation"),
+        (["backend.kind=vllm", "backend.attn_implementation=eager"], "attn_implementation"),
     ],
 )
 def test_bad_screening_options_name_the_option(overrides, named):

@@ -36,7 +36,14 @@ class BackendConfig(BaseModel):
     adapter: str | None = Field(None, description="PEFT LoRA adapter directory (hf, vllm).")
     # hf
     device: str = "auto"
-    dtype: str = "auto"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="hf: the weights' dtype; auto: bfloat16 on a GPU, float32 on CPU."
+    )
+    attn_implementation: Literal["eager", "sdpa", "flex_attention", "flash_attention_2"] | None = Field(
+        None,
+        description="hf: transformers' attention kernel (None: the model's default). On CPU in bfloat16, "
+        "eager gives a forward over several new tokens the same logits, bit for bit, as one-token steps.",
+    )
     max_batch_size: int = Field(16, ge=1)
     refill_tokens: int | None = Field(
         256, ge=1, description="hf: new tokens per segment before refilling the batch."
@@ -122,6 +129,8 @@ class BackendConfig(BaseModel):
             )
         if self.kind not in ("hf", "vllm") and self.quantization != "none":
             raise ValueError(f"backend.quantization applies to the hf and vllm backends, not {self.kind}")
+        if self.kind != "hf" and self.attn_implementation is not None:
+            raise ValueError("backend.attn_implementation applies to the hf backend only")
         if self.kind != "vllm" and self.kv_cache_dtype != "auto":
             raise ValueError("backend.kv_cache_dtype applies to the vllm backend only")
         if self.kind != "hf" and self.speculative != "none":
@@ -202,6 +211,7 @@ def make_backend(config: BackendConfig, *, seed: int = 0) -> Backend:
         adapter=config.adapter,
         device=config.device,
         dtype=config.dtype,
+        attn_implementation=config.attn_implementation,
         max_batch_size=config.max_batch_size,
         refill_tokens=config.refill_tokens,
         quantization=config.quantization,

@@ -92,6 +92,7 @@ class HfBackend:
         adapter: str | Path | None = None,
         device: str = "auto",
         dtype: str = "auto",
+        attn_implementation: str | None = None,
         max_batch_size: int = 16,
         refill_tokens: int | None = 256,
         quantization: str = "none",
@@ -108,9 +109,11 @@ class HfBackend:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         speculation = speculation or Speculation()
-        torch_dtype = _resolve_dtype(dtype, self.device)
+        load_options = {"dtype": _resolve_dtype(dtype, self.device)}
+        if attn_implementation is not None:
+            load_options["attn_implementation"] = attn_implementation
         loaded = AutoModelForCausalLM.from_pretrained(
-            model, dtype=torch_dtype, **load_time_quantization(quantization, self.device)
+            model, **load_options, **load_time_quantization(quantization, self.device)
         )
         speculation.check_model(loaded)
         if adapter is not None:
@@ -127,7 +130,7 @@ class HfBackend:
         self.speculation = speculation
         self.draft = None
         if speculation.method == "draft":
-            self.draft = AutoModelForCausalLM.from_pretrained(speculation.draft_model, dtype=torch_dtype)
+            self.draft = AutoModelForCausalLM.from_pretrained(speculation.draft_model, **load_options)
             speculation.check_model(self.draft, role="draft model")
             self.draft = self.draft.to(self.device).eval()
         # Assisted decoding takes one sequence at a time, and a refill would only re-read its prompt.
