@@ -13,7 +13,13 @@ layout, packed and checked by ``reasonlab submit``. Engine flags are the grader'
 grader's worst case: a batch of full-budget generations. A full default sweep takes roughly
 ``sum(batches) * max_tokens / throughput`` seconds per variant: pass fewer batches or tokens for a quick look.
 Writes ``bench.json`` to --out: per variant (lora on/off x ngram on/off) and batch size, tokens/s,
-requests/s, seconds, and the engine's peak GPU memory.
+requests/s, seconds, and the GPU memory in use at the variant's end (vLLM reserves its
+``gpu_memory_utilization`` share up front). Each variant runs in a process of its own: an engine keeps its
+GPU memory until its process ends, so a second engine in the same process might not fit.
+
+``--prepare-only`` does, on any machine, everything before the first engine: the model directory, the
+packed and checked adapter, the architecture built on the meta device from that directory (its parameter
+count), and the chat-templated prompts. Run it first so that a lent GPU's minutes go to measuring.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
+import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -87,67 +95,122 @@ def random_adapter(out: Path, rank: int) -> Path:
     return adapter
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/gpu-bench"))
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64, 256])
-    parser.add_argument("--max-tokens", type=int, default=7680)
-    parser.add_argument("--variants", nargs="+", default=["base", "lora", "ngram", "lora+ngram"])
-    args = parser.parse_args()
+def chat_prompts(tokenizer, count: int) -> list[str]:
+    """``count`` puzzle prompts of the embedded eval sample, in the chat template as the grader renders them."""
+    from reasonlab.puzzles.io import read_puzzles
+    from reasonlab.runs.evaluate import data_path, load_eval_config
+
+    source = [p.prompt for p in read_puzzles(data_path(load_eval_config(None))).puzzles]
+    return [
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": source[i % len(source)]}],
+            tokenize=False,
+            add_generation_prompt=True,
+            enable_thinking=True,
+        )
+        for i in range(count)
+    ]
+
+
+def check_prepared(model: Path, out: Path) -> dict:
+    """What can be checked without a GPU: the architecture from ``model`` on the meta device, the prompts."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(model)
+    with torch.device("meta"):
+        built = AutoModelForCausalLM.from_config(config)
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    prompt = chat_prompts(tokenizer, 1)[0]
+    return {
+        "architecture": type(built).__name__,
+        "parameters": sum(p.numel() for p in built.parameters()),
+        "vocab_size": len(tokenizer),
+        "prompt_tokens": len(tokenizer(prompt, add_special_tokens=False)["input_ids"]),
+        "submission": str(out / "submission.zip"),
+    }
+
+
+def run_variant(args: argparse.Namespace) -> list[dict]:
+    """One variant's points, measured in this process."""
     import torch
     from vllm import LLM, SamplingParams
     from vllm.lora.request import LoRARequest
 
     from reasonlab.inference.vllm_backend import GRADER_ENGINE_ARGS
-    from reasonlab.puzzles.io import read_puzzles
-    from reasonlab.runs.evaluate import data_path, load_eval_config
 
-    model = model_directory(args.out / "model")
-    adapter = random_adapter(args.out, rank=32)
-    prompts_source = [p.prompt for p in read_puzzles(data_path(load_eval_config(None))).puzzles]
+    lora, ngram = "lora" in args.variant, "ngram" in args.variant
+    engine = {**GRADER_ENGINE_ARGS, "max_num_seqs": max(args.batches)}
+    if ngram:
+        engine["speculative_config"] = {
+            "method": "ngram",
+            "num_speculative_tokens": 5,
+            "prompt_lookup_max": 4,
+        }
+    llm = LLM(model=str(args.out / "model"), load_format="dummy", enable_lora=lora, seed=0, **engine)
+    sampling = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, ignore_eos=True)
+    request = LoRARequest("adapter", 1, str(args.out / "adapter")) if lora else None
+    points = []
+    for batch in args.batches:
+        prompts = chat_prompts(llm.get_tokenizer(), batch)
+        torch.cuda.synchronize()
+        began = time.perf_counter()
+        outputs = llm.generate(prompts, sampling, lora_request=request, use_tqdm=False)
+        seconds = time.perf_counter() - began
+        tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+        points.append(
+            {
+                "variant": args.variant,
+                "batch": batch,
+                "tokens": tokens,
+                "seconds": seconds,
+                "tokens_per_s": tokens / seconds,
+                "requests_per_s": batch / seconds,
+            }
+        )
+        print(json.dumps(points[-1]), flush=True)
+    free, total = torch.cuda.mem_get_info()
+    points[-1]["gpu_used_bytes"] = total - free
+    return points
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/gpu-bench"), help="Where bench.json goes.")
+    parser.add_argument(
+        "--batches", type=int, nargs="+", default=[1, 8, 64, 256], help="Requests per generate call."
+    )
+    parser.add_argument("--max-tokens", type=int, default=7680, help="Tokens per request (the grader's).")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=["base", "lora", "ngram", "lora+ngram"],
+        default=["base", "lora", "ngram", "lora+ngram"],
+        help="LoRA and n-gram speculation on or off.",
+    )
+    parser.add_argument("--prepare-only", action="store_true", help="Prepare and check on CPU, then stop.")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)  # a child process: measure this one variant
+    args = parser.parse_args()
+    if args.variant is not None:
+        (args.out / f"points-{args.variant}.json").write_text(json.dumps(run_variant(args)))
+        return
+    model_directory(args.out / "model")
+    random_adapter(args.out, rank=32)
+    if args.prepare_only:
+        print(json.dumps(check_prepared(args.out / "model", args.out)))
+        return
+    from reasonlab.inference.vllm_backend import GRADER_ENGINE_ARGS
+
     results = []
     for variant in args.variants:
-        lora, ngram = "lora" in variant, "ngram" in variant
-        engine = {**GRADER_ENGINE_ARGS, "max_num_seqs": max(args.batches)}
-        if ngram:
-            engine["speculative_config"] = {
-                "method": "ngram",
-                "num_speculative_tokens": 5,
-                "prompt_lookup_max": 4,
-            }
-        llm = LLM(model=str(model), load_format="dummy", enable_lora=lora, seed=0, **engine)
-        tokenizer = llm.get_tokenizer()
-        sampling = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, ignore_eos=True)
-        request = LoRARequest("adapter", 1, str(adapter)) if lora else None
-        for batch in args.batches:
-            prompts = [
-                tokenizer.apply_chat_template(
-                    [{"role": "user", "content": prompts_source[i % len(prompts_source)]}],
-                    tokenize=False,
-                    add_generation_prompt=True,
-                    enable_thinking=True,
-                )
-                for i in range(batch)
-            ]
-            torch.cuda.synchronize()
-            began = time.perf_counter()
-            outputs = llm.generate(prompts, sampling, lora_request=request, use_tqdm=False)
-            seconds = time.perf_counter() - began
-            tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
-            results.append(
-                {
-                    "variant": variant,
-                    "batch": batch,
-                    "tokens": tokens,
-                    "seconds": seconds,
-                    "tokens_per_s": tokens / seconds,
-                    "requests_per_s": batch / seconds,
-                }
-            )
-            print(json.dumps(results[-1]), flush=True)
-        results[-1]["gpu_peak_bytes"] = torch.cuda.max_memory_allocated()
-        del llm
-        torch.cuda.empty_cache()
+        child = [sys.executable, __file__, "--variant", variant, "--out", str(args.out)]
+        child += ["--max-tokens", str(args.max_tokens), "--batches", *map(str, args.batches)]
+        subprocess.run(child, check=True)
+        results += json.loads((args.out / f"points-{variant}.json").read_text())
     (args.out / "bench.json").write_text(
         json.dumps(
             {"max_tokens": args.max_tokens, "engine": GRADER_ENGINE_ARGS, "results": results}, indent=2
