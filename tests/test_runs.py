@@ -69,3 +69,35 @@ def test_run_dir_records_and_refuses_another_config(tmp_path):
     assert json.loads((run.path / "run.json").read_text())["resumed"] == 1
     with pytest.raises(RunDirError, match="another config"):
         open_run_dir(tmp_path / "run", "eval", Example(name="other"))
+
+
+class Grown(Example):
+    """``Example`` after a release added an option, at a default that changes nothing."""
+
+    verbose: bool = False
+
+
+def test_a_run_recorded_before_an_option_was_added_resumes_and_a_changed_setting_still_does_not(tmp_path):
+    older = open_run_dir(tmp_path / "run", "eval", Example(name="a"))
+    # Today's schema hashes the new option too, so the recorded hash no longer matches...
+    assert config_hash(Grown(name="a")) != older.config_hash
+    # ...but the recorded settings, read by today's schema, are the same ones: the run resumes, under the
+    # hash its stored rows carry.
+    for resumed_count in (1, 2):
+        resumed = open_run_dir(tmp_path / "run", "eval", Grown(name="a"))
+        record = json.loads((resumed.path / "run.json").read_text())
+        assert record["config_hash"] == resumed.config_hash == older.config_hash
+        assert record["resumed"] == resumed_count
+    for changed in (Grown(name="b"), Grown(name="a", verbose=True)):
+        with pytest.raises(RunDirError, match="another config"):
+            open_run_dir(tmp_path / "run", "eval", changed)
+
+
+def test_identity_leaves_out_what_may_change_between_sessions(tmp_path):
+    def identity(config: Example) -> dict:
+        return {"name": config.name}
+
+    run = open_run_dir(tmp_path / "run", "eval", Example(flags=["a"]), identity=identity)
+    assert open_run_dir(tmp_path / "run", "eval", Example(flags=["b"]), identity=identity).path == run.path
+    with pytest.raises(RunDirError, match="another config"):
+        open_run_dir(tmp_path / "run", "eval", Example(name="y"), identity=identity)

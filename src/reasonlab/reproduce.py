@@ -48,7 +48,7 @@ def _train_recipe(kind: str) -> Recipe:
     from reasonlab.runs.rundir import open_run_dir as reopen
 
     def run(config, out: Path) -> None:
-        reopen(out, f"train {kind}", config, seed=config.seed, identity=config.identity())
+        reopen(out, f"train {kind}", config, seed=config.seed, identity=type(config).identity)
         if kind == "sft":
             from reasonlab.training.sft import run_sft
 

@@ -46,7 +46,7 @@ def _train(kind: str, config_class, run, path: Path, overrides, out: Path | None
         raise fail("--resume needs --out, the run directory to continue")
     out = out or default_run_dir(config.name, config.output_root)
     try:
-        run_dir = open_run_dir(out, f"train {kind}", config, seed=config.seed, identity=config.identity())
+        run_dir = open_run_dir(out, f"train {kind}", config, seed=config.seed, identity=type(config).identity)
     except RunDirError as exc:
         raise fail(str(exc)) from None
     console.print(

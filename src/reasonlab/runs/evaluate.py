@@ -358,7 +358,7 @@ def run_eval(
     on_row: Callable[[], None] = lambda: None,
 ) -> EvalResult:
     """Evaluate (or resume) into ``out``: completions, imitation scores, metrics and report."""
-    run = open_run_dir(out, "eval", config, seed=config.seed, identity=config.identity())
+    run = open_run_dir(out, "eval", config, seed=config.seed, identity=EvalConfig.identity)
     seed_everything(config.seed)
     tasks, requests = select_requests(config)
     row_ids = [r.id for r in requests]

@@ -194,6 +194,11 @@ class ExperimentConfig(Strict):
             )
         return self
 
+    def identity(self) -> dict[str, Any]:
+        """A run directory holds one experiment, whose stages may change between sessions (each is cached
+        by its own settings), so its name is what must stay the same."""
+        return {"experiment": self.name}
+
     def stage_settings(self) -> dict[str, dict[str, Any]]:
         """What defines each stage's outputs (worker counts and monitoring do not)."""
         dump = self.model_dump(mode="json")
@@ -242,9 +247,7 @@ def run_experiment(
 ) -> ExperimentResult:
     """Run (or resume, or reuse) every stage of ``config`` in ``run_dir``; write experiment.json."""
     start = time.perf_counter()
-    # A run directory holds one experiment, whose stages may change between sessions (each is cached by
-    # its own settings), so its name is what must stay the same.
-    run = open_run_dir(run_dir, "run", config, seed=config.seed, identity={"experiment": config.name})
+    run = open_run_dir(run_dir, "run", config, seed=config.seed, identity=ExperimentConfig.identity)
     results = run_stages(
         experiment_stages(config, run.path, on_stage), run.path, force=force, on_stage=on_stage
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+import yaml
+from pydantic import BaseModel, ValidationError
 
 from reasonlab.runs.config import config_hash, dump_yaml
 from reasonlab.runs.environment import capture_environment, device
@@ -24,6 +25,9 @@ from reasonlab.runs.environment import capture_environment, device
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"
 ENVIRONMENT_FILE = "environment.json"
+
+
+Config = TypeVar("Config", bound=BaseModel)
 
 
 class RunDirError(ValueError):
@@ -70,27 +74,32 @@ class RunDir:
 def open_run_dir(
     path: str | Path,
     command: str,
-    config: BaseModel,
+    config: Config,
     *,
     seed: int | None = None,
-    identity: Mapping[str, Any] | None = None,
+    identity: Callable[[Config], Mapping[str, Any]] | None = None,
 ) -> RunDir:
     """Create (or reopen, to resume) a run directory and record config, seed and environment.
 
-    ``identity`` holds the settings that define the run's results (default: the whole config); reopening
-    with a different identity is refused, since a run directory holds one experiment. Settings outside
-    it (how many rows, batch sizes, report options) may change between sessions.
+    ``identity`` gives the settings of a config that define the run's results (default: the whole config);
+    reopening with a different identity is refused, since a run directory holds one experiment. Settings
+    outside it (how many rows, batch sizes, report options) may change between sessions.
     """
     path = Path(path)
-    digest = config_hash(identity if identity is not None else config)
+    identity_of = identity or (lambda settings: settings.model_dump(mode="json"))
+    digest = config_hash(identity_of(config))
     run_file = path / RUN_FILE
     if run_file.is_file():
         previous = json.loads(run_file.read_text(encoding="utf-8"))
         if previous.get("config_hash") != digest:
-            raise RunDirError(
-                f"{path} holds a run with another config (hash {previous.get('config_hash')}, now {digest}); "
-                "choose a new --out or restore the same settings to resume"
-            )
+            if not _recorded_settings_match(path, config, identity_of, digest):
+                raise RunDirError(
+                    f"{path} holds a run with another config (hash {previous.get('config_hash')}, now "
+                    f"{digest}); choose a new --out or restore the same settings to resume"
+                )
+            # The same settings, hashed before an option was added: the run keeps the hash that its
+            # stored rows carry, so that they still count.
+            digest = previous["config_hash"]
         previous["resumed"] = previous.get("resumed", 0) + 1
         write_json_atomic(run_file, previous)
     else:
@@ -107,3 +116,17 @@ def open_run_dir(
     (path / CONFIG_FILE).write_text(dump_yaml(config), encoding="utf-8")
     write_json_atomic(path / ENVIRONMENT_FILE, capture_environment())
     return RunDir(path, digest)
+
+
+def _recorded_settings_match(
+    path: Path, config: Config, identity_of: Callable[[Config], Mapping[str, Any]], digest: str
+) -> bool:
+    """Whether the run's recorded config, read by today's schema, has ``config``'s identity: a hash
+    recorded before an option was added (at its default) then differs although no setting did."""
+    try:
+        recorded = type(config).model_validate(
+            yaml.safe_load((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        )
+    except (OSError, yaml.YAMLError, ValidationError):
+        return False
+    return config_hash(identity_of(recorded)) == digest
