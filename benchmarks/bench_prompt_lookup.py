@@ -19,7 +19,7 @@ held-out puzzles of the same family, its greedy completions decoded with and wit
 3. Numerics: bfloat16 (the grader's dtype) with eager attention, for both backends. On a CPU, prompt
    lookup pays only if checking k proposed tokens costs about what one token costs. In float32 it does
    not here: MKL's matrix product for 2-11 rows costs up to 2x its one-row product (3.4 / 4.7 / 6.8 ms
-   forwards for 1 / 2 / 11 tokens at 500 cached), which held lookup to 1.24x. In bfloat16 (oneDNN with
+   forwards for 1 / 2 / 11 tokens at 500 cached), which holds lookup to 1.20x. In bfloat16 (oneDNN with
    AVX-512 BF16) the forwards cost 4.0 / 4.2 / 4.7 ms. Eager attention keeps a k-token forward's logits
    equal, bit for bit, to k one-token steps (sdpa's differed by up to 0.06 in bfloat16 and changed 3 of 8
    completions), so the completions are plain greedy's. `--dtype float32 --attn sdpa` measures the old way.
