@@ -96,20 +96,13 @@ def random_adapter(out: Path, rank: int) -> Path:
 
 
 def chat_prompts(tokenizer, count: int) -> list[str]:
-    """``count`` puzzle prompts of the embedded eval sample, in the chat template as the grader renders them."""
+    """``count`` puzzle prompts of the embedded eval sample, as the grader renders them for its engine."""
+    from reasonlab.inference.prompts import prompt_text, puzzle_requests
     from reasonlab.puzzles.io import read_puzzles
     from reasonlab.runs.evaluate import data_path, load_eval_config
 
-    source = [p.prompt for p in read_puzzles(data_path(load_eval_config(None))).puzzles]
-    return [
-        tokenizer.apply_chat_template(
-            [{"role": "user", "content": source[i % len(source)]}],
-            tokenize=False,
-            add_generation_prompt=True,
-            enable_thinking=True,
-        )
-        for i in range(count)
-    ]
+    requests = puzzle_requests(read_puzzles(data_path(load_eval_config(None))).puzzles)
+    return [prompt_text(tokenizer, requests[i % len(requests)], enable_thinking=True) for i in range(count)]
 
 
 def check_prepared(model: Path, out: Path) -> dict:
@@ -150,12 +143,12 @@ def run_variant(args: argparse.Namespace) -> list[dict]:
     llm = LLM(model=str(args.out / "model"), load_format="dummy", enable_lora=lora, seed=0, **engine)
     sampling = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, ignore_eos=True)
     request = LoRARequest("adapter", 1, str(args.out / "adapter")) if lora else None
+    prompts = chat_prompts(llm.get_tokenizer(), max(args.batches))
     points = []
     for batch in args.batches:
-        prompts = chat_prompts(llm.get_tokenizer(), batch)
         torch.cuda.synchronize()
         began = time.perf_counter()
-        outputs = llm.generate(prompts, sampling, lora_request=request, use_tqdm=False)
+        outputs = llm.generate(prompts[:batch], sampling, lora_request=request, use_tqdm=False)
         seconds = time.perf_counter() - began
         tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
         points.append(

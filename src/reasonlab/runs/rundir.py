@@ -14,20 +14,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
-from reasonlab.runs.config import config_hash, dump_yaml
+from reasonlab.runs.config import Config, ConfigError, config_hash, dump_yaml, load_config
 from reasonlab.runs.environment import capture_environment, device
 
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"
 ENVIRONMENT_FILE = "environment.json"
-
-
-Config = TypeVar("Config", bound=BaseModel)
 
 
 class RunDirError(ValueError):
@@ -77,7 +71,7 @@ def open_run_dir(
     config: Config,
     *,
     seed: int | None = None,
-    identity: Callable[[Config], Mapping[str, Any]] | None = None,
+    identity: Callable[[Config], Mapping[str, Any] | Config] | None = None,
 ) -> RunDir:
     """Create (or reopen, to resume) a run directory and record config, seed and environment.
 
@@ -86,7 +80,7 @@ def open_run_dir(
     outside it (how many rows, batch sizes, report options) may change between sessions.
     """
     path = Path(path)
-    identity_of = identity or (lambda settings: settings.model_dump(mode="json"))
+    identity_of = identity or (lambda settings: settings)
     digest = config_hash(identity_of(config))
     run_file = path / RUN_FILE
     if run_file.is_file():
@@ -119,14 +113,12 @@ def open_run_dir(
 
 
 def _recorded_settings_match(
-    path: Path, config: Config, identity_of: Callable[[Config], Mapping[str, Any]], digest: str
+    path: Path, config: Config, identity_of: Callable[[Config], Mapping[str, Any] | Config], digest: str
 ) -> bool:
     """Whether the run's recorded config, read by today's schema, has ``config``'s identity: a hash
     recorded before an option was added (at its default) then differs although no setting did."""
     try:
-        recorded = type(config).model_validate(
-            yaml.safe_load((path / CONFIG_FILE).read_text(encoding="utf-8"))
-        )
-    except (OSError, yaml.YAMLError, ValidationError):
+        recorded = load_config(type(config), path / CONFIG_FILE)
+    except (ConfigError, OSError):
         return False
     return config_hash(identity_of(recorded)) == digest
