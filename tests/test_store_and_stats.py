@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reasonlab.inference.store import CompletionStore
+from reasonlab.inference.store import CompletionStore, stored_records
 from reasonlab.scoring.stats import mcnemar_exact_p, paired_comparison, wilson_interval
 
 
@@ -32,6 +32,17 @@ def test_store_ignores_rows_of_another_config(tmp_path):
         store.append({"id": "a", "completion": "x"})
     with CompletionStore(path, "new") as store:
         assert store.pending(["a"]) == ["a"]
+
+
+def test_reading_a_store_leaves_a_file_still_being_written_as_it_is(tmp_path):
+    path = tmp_path / "c.jsonl"
+    with CompletionStore(path, "h") as store:
+        store.append({"id": "a", "completion": "x"})
+    path.write_text(path.read_text() + '{"id": "b", "config_ha', encoding="utf-8")  # a write under way
+    before = path.read_bytes()
+    assert list(stored_records(path, "h")) == ["a"]
+    assert stored_records(path, "other") == {}
+    assert path.read_bytes() == before
 
 
 def test_wilson_interval_known_values():

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each non-blank line; ``ValueError`` names the file and line of bad JSON."""
+def read_jsonl(path: Path, *, complete_only: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line; ``ValueError`` names the file and line of bad JSON.
+    ``complete_only`` leaves out a last line without its newline (a write under way or cut short)."""
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
+            if complete_only and not line.endswith("\n"):
+                break
             if not line.strip():
                 continue
             try:

@@ -116,6 +116,7 @@ def compare_command(
     """
     from reasonlab.runs.bench_report import BENCH_FILE, compare_bench
     from reasonlab.runs.compare import compare_runs
+    from reasonlab.runs.metrics import table_groups
 
     if (run_a / BENCH_FILE).is_file() and (run_b / BENCH_FILE).is_file():
         try:
@@ -147,9 +148,8 @@ def compare_command(
     table = Table(title=f"{run_b.name} − {run_a.name}")
     for column in ("group", "rows", "A", "B", "B − A", "95% CI", "only A", "only B", "McNemar p"):
         table.add_column(column, justify="left" if column == "group" else "right")
-    show_tasks = len(result.by_task) > 1 or not result.by_family
-    tasks = [(f"task: {name}", c) for name, c in result.by_task.items()] if show_tasks else []
-    for name, c in [*tasks, *result.by_family.items(), ("overall", result.overall)]:
+    groups = {"overall": result.overall, "by_task": result.by_task, "by_family": result.by_family}
+    for name, c in table_groups(groups):
         table.add_row(
             name,
             str(c.rows),

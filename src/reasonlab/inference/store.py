@@ -17,13 +17,24 @@ from typing import Any
 from reasonlab.jsonl import read_jsonl
 
 
+def stored_records(path: Path, config_hash: str) -> dict[str, dict[str, Any]]:
+    """The records of ``config_hash`` in a store file by row id, read without changing the file (a run
+    may still be writing it): a last line without its newline is left out. The first record of a row is
+    the one kept (a later duplicate cannot arise from the store, but a hand-merged file might hold one)."""
+    records: dict[str, dict[str, Any]] = {}
+    if path.is_file():
+        for _, record in read_jsonl(path, complete_only=True):
+            if record.get("config_hash") == config_hash:
+                records.setdefault(str(record["id"]), record)
+    return records
+
+
 class CompletionStore:
     def __init__(self, path: str | Path, config_hash: str):
         self.path = Path(path)
         self.config_hash = config_hash
-        self.records: dict[str, dict[str, Any]] = {}
         self._repair_torn_tail()
-        self._load()
+        self.records = stored_records(self.path, config_hash)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = self.path.open("a", encoding="utf-8")
 
@@ -35,15 +46,6 @@ class CompletionStore:
             data = fh.read()
             if data and not data.endswith(b"\n"):
                 fh.truncate(data.rfind(b"\n") + 1)
-
-    def _load(self) -> None:
-        if not self.path.is_file():
-            return
-        for _, record in read_jsonl(self.path):
-            if record.get("config_hash") == self.config_hash:
-                # The first record of a row is the one kept (a later duplicate cannot arise from
-                # this class, but a hand-merged file might contain one).
-                self.records.setdefault(str(record["id"]), record)
 
     def pending(self, ids: Iterable[str]) -> list[str]:
         return [i for i in ids if i not in self.records]

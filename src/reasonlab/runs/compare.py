@@ -8,11 +8,11 @@ and per puzzle family.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from reasonlab.runs.evaluate import run_config, score_stored, select_requests
+from reasonlab.scoring.rows import EvalRow, RowGroups
 from reasonlab.scoring.stats import PairedComparison, paired_comparison
 
 
@@ -52,26 +52,16 @@ def compare_runs(
             f"{run_a} and {run_b} have no common rows among the {len(requests)} requests of {run_a}'s "
             f"tasks ({len(rows_a)} and {len(rows_b)} scored): nothing to compare"
         )
-    correct: dict[str, dict[str, tuple[list[bool], list[bool]]]] = {
-        "overall": defaultdict(lambda: ([], [])),
-        "task": defaultdict(lambda: ([], [])),
-        "family": defaultdict(lambda: ([], [])),
-    }
-    for row_id in common:
-        a, b = rows_a[row_id], rows_b[row_id]
-        for kind, key in (("overall", "overall"), ("task", a.task), ("family", a.family)):
-            if key is None:
-                continue
-            correct[kind][key][0].append(a.correct)
-            correct[kind][key][1].append(b.correct)
+    paired = [rows_a[row_id] for row_id in common]
+    groups = RowGroups.of(paired)
 
-    def compared(kind: str) -> dict[str, PairedComparison]:
-        return {k: paired_comparison(a, b, seed=seed) for k, (a, b) in sorted(correct[kind].items())}
+    def compared(rows: list[EvalRow]) -> PairedComparison:
+        return paired_comparison([r.correct for r in rows], [rows_b[r.id].correct for r in rows], seed=seed)
 
     return RunComparison(
-        overall=compared("overall")["overall"],
-        by_task=compared("task"),
-        by_family=compared("family"),
+        overall=compared(paired),
+        by_task={name: compared(rows) for name, rows in groups.by_task.items()},
+        by_family={name: compared(rows) for name, rows in groups.by_family.items()},
         only_in_a=sum(1 for i in rows_a if i not in rows_b),
         only_in_b=sum(1 for i in rows_b if i not in rows_a),
     )

@@ -44,7 +44,7 @@ from reasonlab.grader import MAX_TOKENS
 from reasonlab.inference.base import Backend, GenerationSettings, ReferenceScorer
 from reasonlab.inference.factory import BackendConfig, make_backend
 from reasonlab.inference.prompts import backend_requests
-from reasonlab.inference.store import CompletionStore
+from reasonlab.inference.store import CompletionStore, stored_records
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.config import load_config, read_yaml
 from reasonlab.runs.imitation import (
@@ -440,9 +440,8 @@ def score_stored(
     (:meth:`reasonlab.scoring.rows.StoredCompletion.from_record`)."""
     run_dir = require_run_dir(run_dir)
     digest = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))["config_hash"]
-    store = CompletionStore(run_dir / COMPLETIONS_FILE, digest)
-    store.close()
-    return {row.id: row for row in score_records(tasks, requests, store.records)}
+    records = stored_records(run_dir / COMPLETIONS_FILE, digest)
+    return {row.id: row for row in score_records(tasks, requests, records)}
 
 
 def read_run_rows(

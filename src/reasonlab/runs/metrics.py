@@ -106,7 +106,7 @@ def table_groups(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
         *([(f"task: {name}", g) for name, g in tasks.items()] if show_tasks else []),
         *metrics["by_family"].items(),
-        *metrics["by_subtype"].items(),
+        *metrics.get("by_subtype", {}).items(),
         *([(f"track: {name}", g) for name, g in tracks.items()] if len(tracks) > 1 else []),
         ("overall", metrics["overall"]),
     ]

@@ -32,16 +32,14 @@ def question_id(row_id: str) -> str:
 
 @dataclass(frozen=True)
 class StoredCompletion:
-    """One line of ``completions.jsonl``: a request's completion as the backend returned it, and the answer
-    the task's extraction read from it when it was stored."""
+    """One line of ``completions.jsonl``: a request's completion as the backend returned it (its answer is
+    read again by the task's extraction when the row is scored)."""
 
     id: str
     task: str | None
     completion: str
     finish_reason: str
     family: str | None = None
-    subtype: str | None = None
-    answer: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
@@ -57,10 +55,10 @@ class StoredCompletion:
         the ``wonderland`` task. Nothing else changed: completion, tokens, finish reason, seconds, error.
         A line naming neither (a hand-written ``{id, completion}``) leaves ``task`` None: any task's.
         """
-        row_id, family, subtype = str(record["id"]), record.get("family"), record.get("subtype")
+        row_id, family = str(record["id"]), record.get("family")
         task = record.get("task")
         if task is None and family is not None:
-            old_task_row = family is not None and row_id.startswith(f"{family}/")
+            old_task_row = row_id.startswith(f"{family}/")
             task, family = (family, None) if old_task_row else (WONDERLAND, family)
         return cls(
             id=row_id,
@@ -68,8 +66,6 @@ class StoredCompletion:
             completion=record.get("completion") or "",
             finish_reason=record.get("finish_reason") or "",
             family=family,
-            subtype=subtype,
-            answer=record.get("answer"),
             prompt_tokens=record.get("prompt_tokens") or 0,
             completion_tokens=record.get("completion_tokens") or 0,
             seconds=record.get("seconds") or 0.0,
