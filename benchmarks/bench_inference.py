@@ -19,7 +19,6 @@ Each figure is printed with the load average, as the machine may be shared.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -37,8 +36,9 @@ from reasonlab.models.tiny import build_tokenizer
 from reasonlab.puzzles.io import read_puzzles
 from reasonlab.puzzles.types import Puzzle
 from reasonlab.runs.evaluate import data_path, load_eval_config
-from reasonlab.runs.experiment import HELDOUT_PUZZLES
-from reasonlab.runs.stages import STAGE_FILE
+from reasonlab.runs.experiment import HELDOUT_PUZZLES, load_experiment_config, run_experiment, trained_model
+from reasonlab.runs.rundir import CONFIG_FILE
+from reasonlab.runs.stages import read_marker
 
 
 def save_llama(directory: Path, *, hidden: int, layers: int, intermediate: int, seed: int) -> Path:
@@ -101,17 +101,16 @@ def int8_speed(workdir: Path, repeats: int) -> None:
 def quickstart_model(workdir: Path, run: Path | None) -> tuple[Path, Path, list[Puzzle]]:
     """(model, adapter, held-out puzzles) of a finished quickstart run, run here first when not given."""
     if run is None:
-        from reasonlab.runs.experiment import load_experiment_config, run_experiment
-
         run = workdir / "quickstart"
         started = time.perf_counter()
         result = run_experiment(load_experiment_config(), run)
         print(
             f"  quickstart: {result.accuracy_after:.0%} held-out after training, {time.perf_counter() - started:.0f} s"
         )
-    trained = json.loads((run / "train" / STAGE_FILE).read_text())["result"]
+    trained = read_marker(run / "train")["result"]
     heldout = read_puzzles(run / "synth" / HELDOUT_PUZZLES).puzzles
-    return run / trained["model"], run / trained["adapter"], heldout
+    config = load_experiment_config(run / CONFIG_FILE)
+    return trained_model(config, run, trained), run / trained["adapter"], heldout
 
 
 def trained_model_checks(workdir: Path, run: Path | None, repeats: int) -> None:

@@ -42,8 +42,10 @@ def run(
         name for name in ("torch", "transformers", "peft", "trl") if importlib.util.find_spec(name) is None
     ]
     if missing:
+        from reasonlab.runs.doctor import PINNED_TORCH
+
         raise fail(
-            f'reasonlab run needs {", ".join(missing)}: pip install "torch==2.13.0" -e ".[eval,train]"'
+            f'reasonlab run needs {", ".join(missing)}: pip install "torch=={PINNED_TORCH}" -e ".[eval,train]"'
         )
     from reasonlab.runs.config import ConfigError, split_arguments
     from reasonlab.runs.experiment import (
