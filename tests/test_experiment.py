@@ -220,6 +220,17 @@ def test_a_bad_key_is_named(tmp_path):
     assert result.exit_code == 2 and "--force tracing: no such stage" in result.output
 
 
+def test_a_stage_input_that_cannot_be_read_is_named_without_a_traceback(tmp_path):
+    broken = tmp_path / "avoid.csv"
+    broken.write_text("id,prompt,answer\nx\n", encoding="utf-8")  # a row without its prompt
+    result = runner.invoke(app, ["run", *TINY, f"synth.avoid=[{broken}]", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 1 and "synth.avoid:" in result.output and "Traceback" not in result.output
+    nowhere = tmp_path / "nowhere"
+    result = runner.invoke(app, ["run", *TINY, f"traces.tokenizer={nowhere}", "--out", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert "traces.tokenizer: cannot load tokenizer" in " ".join(result.output.split())
+
+
 def test_the_shipped_example_validates():
     config = load_experiment_config(CONFIGS / "experiment.yaml")
     assert [phase.method for phase in config.train.values()] == ["sft", "grpo"]

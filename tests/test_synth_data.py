@@ -21,7 +21,14 @@ from reasonlab.synth.config import SynthConfig, knob_overrides, mix_overrides
 from reasonlab.synth.dataset import length_table, select
 from reasonlab.synth.generate import Mixture, generate_one, iter_traced
 from reasonlab.synth.records import read_records, sft_record, write_records
-from reasonlab.synth.tokens import TokenBudget, is_byte_bounded, load_counter, train_byte_bpe
+from reasonlab.synth.tokens import (
+    TEKKEN,
+    TokenBudget,
+    is_byte_bounded,
+    load_counter,
+    token_budget,
+    train_byte_bpe,
+)
 
 runner = CliRunner()
 
@@ -112,6 +119,21 @@ def test_rows_whose_bytes_prove_the_fit_are_not_encoded_but_the_verdicts_match_f
     uncounted = [t for t in bounded.kept if t.assistant_tokens is None]
     # At the last budget, rows shorter in bytes than the longest in tokens were never encoded.
     assert uncounted and len(uncounted) < len(bounded.kept)
+
+
+def test_a_budget_spec_is_loaded_once_up_front_and_a_bad_one_is_named(tmp_path, tokenizer_file):
+    assert token_budget("none", 100) is None
+    assert token_budget(str(tokenizer_file), 100, 4) == TokenBudget(str(tokenizer_file), 100, 4)
+    with pytest.raises(ValueError, match="cannot load tokenizer .*nowhere"):
+        token_budget(str(tmp_path / "nowhere"), 100)
+    told: list[str] = []
+    auto = token_budget("auto", 100, on_missing=told.append)
+    try:  # 'auto' is tekken where mistral-common is installed, and no budget (said why) where it is not
+        load_counter(TEKKEN)
+    except RuntimeError:
+        assert auto is None and told
+    else:
+        assert auto == TokenBudget(TEKKEN, 100) and not told
 
 
 def test_the_statistics_sample_is_a_fixed_share_of_ids():

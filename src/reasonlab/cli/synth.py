@@ -19,7 +19,7 @@ from reasonlab.grader import MAX_TOKENS
 from reasonlab.outputs import atomic_output
 from reasonlab.plugins import PluginError
 from reasonlab.puzzles.audit import DEFAULT_WINDOW, MAX_STEP_KINDS, AuditReport, audit_records
-from reasonlab.puzzles.io import PuzzleFileError, read_puzzles
+from reasonlab.puzzles.io import PuzzleFileError, avoided_prompts, read_puzzles
 from reasonlab.puzzles.solve import default_workers
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, TRACE_STYLES
 from reasonlab.synth.records import (
@@ -29,7 +29,7 @@ from reasonlab.synth.records import (
     write_puzzles_csv,
     write_records,
 )
-from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TEKKEN, TokenBudget, load_counter
+from reasonlab.synth.tokens import SYNTH_STATS_EVERY, TokenBudget, token_budget
 
 # The configs (pydantic) and the generators are imported by the commands that use them, so that every
 # other command, `solve` first, starts without them.
@@ -38,9 +38,7 @@ if TYPE_CHECKING:
     from reasonlab.synth.dataset import Selection
 
 Settings = TypeVar("Settings", "SynthConfig", "TracesConfig")
-_AUTO = "auto"
 _CONFIG_SUFFIXES = (".yaml", ".yml")
-_NONE = "none"
 
 # Unset options are None, so that only the options given override a config's values.
 WorkersOption = Annotated[int | None, typer.Option(help="Worker processes (default: every core).")]
@@ -85,37 +83,17 @@ def _default_avoid() -> list[Path]:
 
 
 def _token_budget(spec: str, budget: int, stats_every: int = 1) -> TokenBudget | None:
-    """The budget workers will hold rows to, with the tokenizer checked here, once, so that errors are
-    clear; None for no tokenizer."""
-    tokenizer = _tokenizer_spec(spec)
-    return TokenBudget(tokenizer, budget, stats_every) if tokenizer else None
-
-
-def _tokenizer_spec(spec: str) -> str | None:
-    if spec == _NONE:
-        return None
-    if spec == _AUTO:
-        try:
-            load_counter(TEKKEN)
-        except RuntimeError as exc:
-            warn(f"no token counts, so no budget check: {exc}")
-            return None
-        return TEKKEN
     try:
-        load_counter(spec)
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        raise fail(f"cannot load tokenizer {spec!r}: {exc}") from None
-    return spec
+        return token_budget(spec, budget, stats_every, on_missing=warn)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 def _avoided_prompts(paths: list[Path]) -> set[str]:
-    prompts: set[str] = set()
-    for path in paths:
-        try:
-            prompts.update(p.prompt for p in read_puzzles(path, check_family=False).puzzles)
-        except PuzzleFileError as exc:
-            raise fail(str(exc)) from None
-    return prompts
+    try:
+        return avoided_prompts(paths)
+    except PuzzleFileError as exc:
+        raise fail(str(exc)) from None
 
 
 def rejected_rows_path(out: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,3 +161,8 @@ def write_invalid_rows(rows: list[InvalidRow], path: str | Path) -> None:
             writer.writerow(
                 [r.line, r.id or "", r.problem, r.raw.get("prompt") or "", r.raw.get("answer") or ""]
             )
+
+
+def avoided_prompts(paths: Iterable[str | Path]) -> set[str]:
+    """Every prompt of the CSVs at ``paths`` (any family, e.g. the dev set), which new data must not repeat."""
+    return {p.prompt for path in paths for p in read_puzzles(path, check_family=False).puzzles}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ class TracesStage(TracingSettings):
 
     tokenizer: str = Field(
         "none",
-        description="Tokenizer that holds each record to the budget: 'tekken', a Hugging Face path, or 'none'.",
+        description="Tokenizer that holds each record to the budget: 'tekken', a Hugging Face path, 'auto' "
+        "(tekken if installed) or 'none'.",
     )
     workers: int = Field(1, ge=0, description="Processes (0: every core); the same records for any number.")
     thought: Thought = Field(
@@ -335,12 +337,15 @@ def _relative(path: Path, run_dir: Path) -> str:
 
 
 def _synth(config: ExperimentConfig, folder: Path) -> dict[str, Any]:
-    from reasonlab.puzzles.io import read_puzzles
+    from reasonlab.puzzles.io import PuzzleFileError, avoided_prompts
     from reasonlab.synth.generate import Mixture
     from reasonlab.synth.records import write_puzzles_csv
 
     mixture = Mixture.resolve(config.synth.mix)
-    avoid = {p.prompt for path in config.synth.avoid for p in read_puzzles(path, check_family=False).puzzles}
+    try:
+        avoid = avoided_prompts(config.synth.avoid)
+    except PuzzleFileError as exc:
+        raise ExperimentError(f"synth.avoid: {exc}") from None
     train = _generate(config, mixture, config.seed, config.synth.train_puzzles, avoid)
     heldout = _generate(
         config,
@@ -386,11 +391,14 @@ def _traces(config: ExperimentConfig, folder: Path, run_dir: Path) -> dict[str, 
     from reasonlab.synth.dataset import select
     from reasonlab.synth.records import write_records
     from reasonlab.synth.thoughts import thought_record
-    from reasonlab.synth.tokens import TokenBudget
+    from reasonlab.synth.tokens import token_budget
 
     settings = config.traces
     puzzles = read_puzzles(run_dir / "synth" / TRAIN_PUZZLES).puzzles
-    budget = TokenBudget(settings.tokenizer, settings.budget) if settings.tokenizer != "none" else None
+    try:
+        budget = token_budget(settings.tokenizer, settings.budget, on_missing=warnings.warn)
+    except ValueError as exc:
+        raise ExperimentError(f"traces.tokenizer: {exc}") from None
     traced = trace_many(
         puzzles,
         workers=settings.workers or default_workers(),

@@ -19,9 +19,7 @@ from reasonlab.puzzles.families import family_names
 from reasonlab.puzzles.trace_style import DEFAULT_STYLE, trace_styles
 from reasonlab.synth.generate import check_knob
 from reasonlab.synth.records import PUZZLE_FORMATS, RECORD_FORMATS
-from reasonlab.synth.tokens import SYNTH_STATS_EVERY
-
-AUTO_TOKENIZER = "auto"
+from reasonlab.synth.tokens import AUTO_TOKENIZER, SYNTH_STATS_EVERY
 
 
 def _known_family(name: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +27,8 @@ TEKKEN = "tekken"
 _TEKKEN_FILE = "tekken_240911.json"
 #: ``reasonlab synth`` counts about one row in this many exactly, for its length table.
 SYNTH_STATS_EVERY = 8
+#: Tokenizer specs of a budget besides a path and ``tekken``: tekken when installed, and no budget.
+AUTO_TOKENIZER, NO_TOKENIZER = "auto", "none"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,28 @@ class TokenBudget:
 
 
 @cache
+def token_budget(
+    spec: str, budget: int, stats_every: int = 1, on_missing: Callable[[str], None] = lambda why: None
+) -> TokenBudget | None:
+    """The budget rows will be held to, its tokenizer loaded here, once, so that a bad spec fails before
+    any work (``ValueError`` naming it). None for ``none``, and for ``auto`` without tekken (after telling
+    ``on_missing`` why)."""
+    if spec == NO_TOKENIZER:
+        return None
+    if spec == AUTO_TOKENIZER:
+        try:
+            load_counter(TEKKEN)
+        except RuntimeError as exc:
+            on_missing(f"no token counts, so no budget check: {exc}")
+            return None
+        return TokenBudget(TEKKEN, budget, stats_every)
+    try:
+        load_counter(spec)
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        raise ValueError(f"cannot load tokenizer {spec!r}: {exc}") from None
+    return TokenBudget(spec, budget, stats_every)
+
+
 def cached_counter(spec: str) -> TokenCounter:
     """One :func:`load_counter` per process (worker processes count tokens next to the tracing)."""
     return load_counter(spec)
