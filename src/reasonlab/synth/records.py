@@ -55,7 +55,8 @@ def drill_record(family: str, style: str, index: int, user: str, assistant: str)
     }
 
 
-def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
+def sft_record(traced: TracedPuzzle, think: str | None = None) -> dict[str, Any]:
+    """The SFT record of a traced puzzle; its think block is the trace unless ``think`` is given."""
     if traced.trace is None:
         raise ValueError(f"puzzle {traced.puzzle.id} has no trace ({traced.rejection}: {traced.detail})")
     return {
@@ -67,7 +68,10 @@ def sft_record(traced: TracedPuzzle) -> dict[str, Any]:
         "answer": traced.puzzle.answer if traced.puzzle.answer is not None else traced.traced_answer,
         "messages": [
             {"role": "user", "content": user_prompt(traced.puzzle.prompt)},
-            {"role": "assistant", "content": assistant_text(traced.trace, traced.traced_answer)},
+            {
+                "role": "assistant",
+                "content": assistant_text(traced.trace if think is None else think, traced.traced_answer),
+            },
         ],
     }
 

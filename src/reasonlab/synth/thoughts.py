@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from reasonlab.synth.records import assistant_text, sft_record
+from reasonlab.synth.records import sft_record
 
 if TYPE_CHECKING:
     from reasonlab.synth.check import TracedPuzzle
@@ -60,9 +60,4 @@ def thought_text(thought: Thought, traced: TracedPuzzle) -> str:
 
 def thought_record(traced: TracedPuzzle, thought: Thought) -> dict[str, Any]:
     """The SFT record of a traced puzzle, its think block holding ``thought``."""
-    record = sft_record(traced)
-    if thought != "trace":
-        record["messages"][-1]["content"] = assistant_text(
-            thought_text(thought, traced), traced.traced_answer
-        )
-    return record
+    return sft_record(traced, think=thought_text(thought, traced))
